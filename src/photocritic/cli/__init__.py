@@ -1,0 +1,26 @@
+"""The `photocritic` command line: a thin layer over the rooms below it.
+
+Each sub-command lives in its own module here and only parses arguments, calls
+the library, and prints. Machine output goes to stdout; progress and messages
+go to stderr.
+"""
+from __future__ import annotations
+
+import typer
+
+from photocritic.cli.ava import ava_app
+from photocritic.cli.score import score_command
+
+app = typer.Typer(
+    name="photocritic",
+    help="Judge photos the way a careful photographer would.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("score")(score_command)
+app.add_typer(ava_app, name="ava")
+
+
+def main() -> None:
+    app()
