@@ -1,0 +1,194 @@
+"""The SQLite catalog: what we know about each photo, so unchanged files are never decoded twice.
+
+One user-level catalog by default (``$PHOTOCRITIC_CATALOG``, else
+``$XDG_CACHE_HOME/photocritic/catalog.sqlite``, else ``~/.cache/photocritic/catalog.sqlite``):
+photo folders are often read-only, shared or synced, and we never write into them unasked.
+Rows are keyed by absolute path and trusted only while size and mtime match the file.
+
+A photo row holds the decode results (size, capture time, camera, technical measures, backbone
+features as float16, or the error). Scores live in their own table keyed by model fingerprint,
+so switching models rescales from stored features without decoding again. The database runs in
+WAL mode and commits in batches: a run killed with SIGKILL loses at most the open batch, and
+the next run redoes exactly what was not committed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS photos (
+    path       TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    format     TEXT,
+    width      INTEGER,
+    height     INTEGER,
+    taken_at   TEXT,
+    camera     TEXT,
+    error      TEXT,
+    technical  TEXT,
+    backbone   TEXT,
+    features   BLOB,
+    decoded_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scores (
+    path         TEXT NOT NULL REFERENCES photos(path) ON DELETE CASCADE,
+    model        TEXT NOT NULL,
+    score        REAL NOT NULL,
+    distribution TEXT NOT NULL,
+    scored_at    REAL NOT NULL,
+    PRIMARY KEY (path, model)
+);
+"""
+
+
+def default_catalog_path() -> Path:
+    explicit = os.environ.get("PHOTOCRITIC_CATALOG")
+    if explicit:
+        return Path(explicit).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "photocritic" / "catalog.sqlite"
+
+
+@dataclass
+class PhotoRow:
+    path: str
+    size: int
+    mtime_ns: int
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: str | None = None
+    camera: str | None = None
+    error: str | None = None
+    technical: dict | None = None
+    backbone: str | None = None
+    features: np.ndarray | None = None  # float16
+
+
+def file_key(path: str | os.PathLike) -> tuple[int, int]:
+    """(size, mtime_ns): what must match for a stored row to be trusted."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+class Catalog:
+    """A SQLite catalog of decoded photos and their scores."""
+
+    def __init__(self, path: str | os.PathLike | None = None, batch_size: int = 64, batch_seconds: float = 5.0):
+        self.path = Path(path) if path is not None else default_catalog_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._db.commit()
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self._pending = 0
+        self._last_commit = time.monotonic()
+
+    # -- reading -----------------------------------------------------------------------------
+    def get_photo(self, path: str, size: int, mtime_ns: int) -> PhotoRow | None:
+        """The stored row for *path*, only if the file still has this size and mtime."""
+        row = self._db.execute(
+            "SELECT path, size, mtime_ns, format, width, height, taken_at, camera, error, technical, backbone, features"
+            " FROM photos WHERE path = ? AND size = ? AND mtime_ns = ?",
+            (path, size, mtime_ns),
+        ).fetchone()
+        if row is None:
+            return None
+        features = np.frombuffer(row[11], dtype=np.float16) if row[11] is not None else None
+        technical = json.loads(row[9]) if row[9] else None
+        return PhotoRow(*row[:9], technical=technical, backbone=row[10], features=features)
+
+    def get_score(self, path: str, model: str) -> tuple[float, list[float]] | None:
+        row = self._db.execute(
+            "SELECT score, distribution FROM scores WHERE path = ? AND model = ?", (path, model)
+        ).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def embeddings(self, paths: list[str], dim: int) -> dict[str, np.ndarray]:
+        """The last *dim* feature values (the backbone embedding) for each path that has them."""
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for path, blob in self._db.execute(
+                f"SELECT path, features FROM photos WHERE features IS NOT NULL AND path IN ({marks})", chunk
+            ):
+                out[path] = np.frombuffer(blob, dtype=np.float16)[-dim:].astype(np.float32)
+        return out
+
+    def count(self, table: str = "photos") -> int:
+        if table not in ("photos", "scores"):
+            raise ValueError(table)
+        return self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # -- writing -----------------------------------------------------------------------------
+    def put_photo(self, row: PhotoRow) -> None:
+        """Store decode results; a photo whose file changed loses its old scores."""
+        self._db.execute("DELETE FROM scores WHERE path = ?", (row.path,))
+        features = None if row.features is None else np.asarray(row.features, dtype=np.float16).tobytes()
+        self._db.execute(
+            "INSERT OR REPLACE INTO photos (path, size, mtime_ns, format, width, height, taken_at, camera, error,"
+            " technical, backbone, features, decoded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                row.path,
+                row.size,
+                row.mtime_ns,
+                row.format,
+                row.width,
+                row.height,
+                row.taken_at,
+                row.camera,
+                row.error,
+                json.dumps(row.technical) if row.technical is not None else None,
+                row.backbone,
+                features,
+                time.time(),
+            ),
+        )
+        self._maybe_commit()
+
+    def put_score(self, path: str, model: str, score: float, distribution: list[float]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO scores (path, model, score, distribution, scored_at) VALUES (?,?,?,?,?)",
+            (path, model, float(score), json.dumps([round(float(p), 6) for p in distribution]), time.time()),
+        )
+        self._maybe_commit()
+
+    def _maybe_commit(self) -> None:
+        self._pending += 1
+        if self._pending >= self.batch_size or time.monotonic() - self._last_commit > self.batch_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        self._db.commit()
+        self._pending = 0
+        self._last_commit = time.monotonic()
+
+    def close(self) -> None:
+        self.commit()
+        self._db.close()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,77 @@
+"""Heads that turn features into a NIMA-style distribution over ratings 1..10, and the EMD loss."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+N_BINS = 10
+RATINGS = np.arange(1, N_BINS + 1, dtype=np.float64)
+
+
+class DistributionHead(nn.Module):
+    """Standardise inputs, a small MLP (or a linear layer), 10 logits.
+
+    The standardisation statistics are buffers, saved with the weights, so a bundle is
+    self-contained.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: tuple[int, ...] | list[int] = (),
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        n_bins: int = N_BINS,
+    ) -> None:
+        super().__init__()
+        self.register_buffer("feature_mean", torch.zeros(in_dim))
+        self.register_buffer("feature_std", torch.ones(in_dim))
+        layers: list[nn.Module] = []
+        width = in_dim
+        for size in hidden:
+            layers.append(nn.Linear(width, size))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(size))
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        if dropout and not hidden:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(width, n_bins))
+        self.mlp = nn.Sequential(*layers)
+
+    def set_standardisation(self, features: np.ndarray) -> None:
+        mean = features.mean(axis=0)
+        std = features.std(axis=0)
+        self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.feature_std.copy_(torch.as_tensor(np.where(std > 1e-6, std, 1.0), dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp((x - self.feature_mean) / self.feature_std)
+
+
+def emd_loss(logits_or_probs: torch.Tensor, target: torch.Tensor, r: int = 2, from_logits: bool = True) -> torch.Tensor:
+    """Earth mover's distance between ordered distributions (Talebi & Milanfar 2018, r=2)."""
+    predicted = torch.softmax(logits_or_probs, dim=-1) if from_logits else logits_or_probs
+    cdf_diff = torch.cumsum(predicted, dim=-1) - torch.cumsum(target, dim=-1)
+    return (cdf_diff.abs().pow(r).mean(dim=-1)).pow(1.0 / r).mean()
+
+
+def distribution_mean(distribution: np.ndarray) -> np.ndarray:
+    return distribution @ RATINGS[: distribution.shape[-1]]
+
+
+def distribution_std(distribution: np.ndarray) -> np.ndarray:
+    mean = distribution_mean(distribution)
+    ratings = RATINGS[: distribution.shape[-1]]
+    return np.sqrt(np.clip(distribution @ (ratings**2) - mean**2, 0, None))
+
+
+def gaussian_distribution(mean: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    """Discretised normal over ratings 1..10: turns a mean-only label into a NIMA target."""
+    mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
+    logits = -((RATINGS[None, :] - mean[:, None]) ** 2) / (2 * sigma**2)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return probs / probs.sum(axis=1, keepdims=True)

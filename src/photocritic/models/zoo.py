@@ -1,0 +1,157 @@
+"""The model zoo: named models shipped in the package, or any bundle folder on disk.
+
+A bundle is a folder with ``config.json`` (what the head reads and how it is built),
+``weights.safetensors`` (the head, standardisation included) and ``MODEL_CARD.md``.
+Never a pickle: safetensors holds only tensors, so loading a stranger's model runs no code.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from photocritic.models.backbone import BACKBONES
+from photocritic.models.heads import DistributionHead
+from photocritic.models.technical import TECHNICAL_MEASURES
+
+ZOO_DIR = Path(__file__).resolve().parent.parent / "zoo"
+BUNDLE_FORMAT = "photocritic-model"
+FEATURE_GROUPS = ("mlsp", "technical")
+
+
+class ModelError(Exception):
+    """A model name or bundle that cannot be used."""
+
+
+@dataclass
+class ScoringModel:
+    """A head over backbone features and/or technical measures, producing 10-bin distributions."""
+
+    name: str
+    config: dict
+    head: DistributionHead
+    path: Path | None = None
+    fingerprint: str = ""
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def backbone(self) -> str:
+        return self.config.get("backbone") or "efficientnet-lite0"
+
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.config["inputs"])
+
+    @property
+    def needs_backbone(self) -> bool:
+        return "mlsp" in self.inputs
+
+    @property
+    def card(self) -> str:
+        if self.path and (self.path / "MODEL_CARD.md").is_file():
+            return (self.path / "MODEL_CARD.md").read_text(encoding="utf-8")
+        return ""
+
+    def head_inputs(self, features: np.ndarray | None, technical: np.ndarray) -> np.ndarray:
+        parts = []
+        for group in self.inputs:
+            if group == "mlsp":
+                if features is None:
+                    raise ModelError(f"model {self.name!r} needs backbone features")
+                parts.append(np.asarray(features, dtype=np.float32))
+            elif group == "technical":
+                parts.append(np.asarray(technical, dtype=np.float32))
+        return np.concatenate(parts, axis=1)
+
+    @torch.inference_mode()
+    def predict_distribution(self, features: np.ndarray | None, technical: np.ndarray) -> np.ndarray:
+        """N x 10 probabilities for ratings 1..10."""
+        x = torch.from_numpy(self.head_inputs(features, technical))
+        logits = self.head(x)
+        return torch.softmax(logits.double(), dim=-1).numpy()
+
+
+def _input_dim(config: dict) -> int:
+    dim = 0
+    for group in config["inputs"]:
+        if group not in FEATURE_GROUPS:
+            raise ModelError(f"unknown input group {group!r} (known: {', '.join(FEATURE_GROUPS)})")
+        if group == "mlsp":
+            backbone = config.get("backbone") or "efficientnet-lite0"
+            if backbone not in BACKBONES:
+                raise ModelError(f"unknown backbone {backbone!r}")
+            dim += BACKBONES[backbone].feature_dim
+        else:
+            dim += len(config.get("technical_measures", TECHNICAL_MEASURES))
+    return dim
+
+
+def build_head(config: dict) -> DistributionHead:
+    spec = config.get("head", {})
+    return DistributionHead(
+        _input_dim(config),
+        hidden=tuple(spec.get("hidden", ())),
+        dropout=float(spec.get("dropout", 0.0)),
+        batch_norm=bool(spec.get("batch_norm", False)),
+    )
+
+
+def available_models() -> list[str]:
+    if not ZOO_DIR.is_dir():
+        return []
+    return sorted(p.name for p in ZOO_DIR.iterdir() if (p / "config.json").is_file())
+
+
+def resolve_bundle_dir(name_or_path: str | os.PathLike) -> Path:
+    candidate = Path(name_or_path).expanduser()
+    if str(name_or_path) in available_models() and not candidate.exists():
+        return ZOO_DIR / str(name_or_path)
+    for folder in (candidate, candidate / "model"):  # a training run folder holds its bundle in model/
+        if (folder / "config.json").is_file():
+            return folder
+    known = ", ".join(available_models()) or "none"
+    raise ModelError(f"no model named or found at {str(name_or_path)!r} (built-in models: {known})")
+
+
+def load_model(name_or_path: str | os.PathLike = "default") -> ScoringModel:
+    """Load a built-in model by name, or a bundle folder by path."""
+    if isinstance(name_or_path, ScoringModel):
+        return name_or_path
+    folder = resolve_bundle_dir(name_or_path)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"unreadable model config in {folder}: {exc}") from None
+    if config.get("format") != BUNDLE_FORMAT:
+        raise ModelError(f"{folder} is not a photocritic model bundle (config.json has no format {BUNDLE_FORMAT!r})")
+    if list(config.get("technical_measures", TECHNICAL_MEASURES)) != list(TECHNICAL_MEASURES):
+        raise ModelError(f"model {folder} was trained on other technical measures than this version computes")
+    head = build_head(config)
+    weights = folder / "weights.safetensors"
+    try:
+        state = load_file(str(weights))
+        head.load_state_dict(state)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ModelError(f"cannot load weights {weights}: {str(exc).splitlines()[0]}") from None
+    head.eval()
+    digest = hashlib.sha256(weights.read_bytes() + json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    name = config.get("name") or folder.name
+    return ScoringModel(name=name, config=config, head=head, path=folder, fingerprint=f"{name}-{digest}")
+
+
+def save_bundle(folder: str | os.PathLike, config: dict, head: DistributionHead, card: str) -> Path:
+    """Write a bundle: config.json, weights.safetensors and MODEL_CARD.md."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"format": BUNDLE_FORMAT, "format_version": 1, "technical_measures": list(TECHNICAL_MEASURES), **config}
+    state = {k: v.detach().contiguous().cpu() for k, v in head.state_dict().items()}
+    save_file(state, str(folder / "weights.safetensors"))
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    return folder

@@ -1,0 +1,280 @@
+"""The one scoring pipeline: files -> catalog check -> decode workers -> backbone -> head -> records.
+
+The CLI, the web app, culling, training's feature extraction and the Ray runner all go through
+:func:`iter_score_records`. Decoding runs in a thread pool (Pillow and NumPy release the GIL)
+ahead of the model, which runs in batches; each finished photo is written to the catalog, so
+an interrupted run loses only its open batch.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from photocritic.imaging import PhotoError, decode_for_model
+from photocritic.library.catalog import Catalog, PhotoRow, file_key
+from photocritic.library.scan import find_photos
+from photocritic.models.backbone import BACKBONES, extract_features, load_backbone, model_input
+from photocritic.models.heads import distribution_mean, distribution_std
+from photocritic.models.technical import TECHNICAL_MEASURES, measures_vector, technical_measures
+from photocritic.models.zoo import ScoringModel, load_model
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class RunStats:
+    """What a run did: how many photos came from the catalog, were decoded, or failed."""
+
+    total: int = 0
+    from_catalog: int = 0
+    decoded: int = 0
+    head_only: int = 0
+    failed: int = 0
+
+
+@dataclass
+class _Plan:
+    path: str
+    source: str = "decode"  # decode | head (features in the catalog) | catalog | unreadable
+    size: int | None = None
+    mtime_ns: int | None = None
+    row: PhotoRow | None = None
+    record: dict | None = None  # complete already (catalog hit or stat failure)
+    features: np.ndarray | None = None
+    technical: dict | None = None
+    decode: Future | None = None
+    model_input: np.ndarray | None = None
+
+
+@dataclass
+class _Decoded:
+    row: PhotoRow
+    model_input: np.ndarray | None
+
+
+def default_workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _error_record(path: str, error: str, row: PhotoRow | None = None, model: str | None = None) -> dict:
+    return {
+        "path": path,
+        "score": None,
+        "score_std": None,
+        "distribution": None,
+        "error": error,
+        "width": row.width if row else None,
+        "height": row.height if row else None,
+        "taken_at": row.taken_at if row else None,
+        "camera": row.camera if row else None,
+        "format": row.format if row else None,
+        "model": model,
+        "technical": None,
+    }
+
+
+def _record(row: PhotoRow, model: ScoringModel, score: float, distribution: list[float]) -> dict:
+    # rounded first, so a record rebuilt from the catalog is identical to a freshly scored one
+    distribution_array = np.round(np.asarray(distribution, dtype=np.float64), 6)
+    return {
+        "path": row.path,
+        "score": round(float(score), 4),
+        "score_std": round(float(distribution_std(distribution_array[None])[0]), 4),
+        "distribution": distribution_array.tolist(),
+        "error": None,
+        "width": row.width,
+        "height": row.height,
+        "taken_at": row.taken_at,
+        "camera": row.camera,
+        "format": row.format,
+        "model": model.name,
+        "technical": {k: round(float(v), 5) for k, v in (row.technical or {}).items()},
+    }
+
+
+def _decode_job(path: str, size: int, mtime_ns: int, needs_input: bool, input_size: int, backbone: str) -> _Decoded:
+    try:
+        decoded = decode_for_model(path)
+    except PhotoError as exc:
+        return _Decoded(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
+    row = PhotoRow(
+        path,
+        size,
+        mtime_ns,
+        format=decoded.format,
+        width=decoded.width,
+        height=decoded.height,
+        taken_at=decoded.taken_at,
+        camera=decoded.camera,
+        technical=technical_measures(decoded.pixels),
+        backbone=backbone if needs_input else None,
+    )
+    return _Decoded(row, model_input(decoded.pixels, input_size) if needs_input else None)
+
+
+class Scorer:
+    """Holds a model, its backbone and a catalog; scores files in batches."""
+
+    def __init__(
+        self,
+        model: str | os.PathLike | ScoringModel = "default",
+        catalog: Catalog | str | os.PathLike | None = None,
+        use_catalog: bool = True,
+        batch_size: int = 16,
+        workers: int | None = None,
+        torch_threads: int | None = None,
+    ) -> None:
+        self.model = load_model(model)
+        self.spec = BACKBONES[self.model.backbone]
+        # features are always computed, so the catalog can serve any later model and culling
+        self.backbone = load_backbone(self.model.backbone)
+        if use_catalog:
+            self.catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+        else:
+            self.catalog = None
+        self.batch_size = max(1, batch_size)
+        self.workers = workers or default_workers()
+        torch.set_num_threads(torch_threads or max(1, os.cpu_count() or 1))
+        self.stats = RunStats()
+
+    # -- planning --------------------------------------------------------------------------------
+    def _plan(self, path: str) -> _Plan:
+        plan = _Plan(path)
+        try:
+            plan.size, plan.mtime_ns = file_key(path)
+        except OSError as exc:
+            plan.record = _error_record(path, f"cannot read file: {exc.strerror or exc}", model=self.model.name)
+            plan.source = "unreadable"
+            return plan
+        if self.catalog is None:
+            return plan
+        row = self.catalog.get_photo(path, plan.size, plan.mtime_ns)
+        if row is None:
+            return plan
+        if row.error:
+            plan.record = _error_record(path, row.error, row, self.model.name)
+            plan.source = "catalog"
+            return plan
+        if row.backbone != self.model.backbone or row.features is None or row.technical is None:
+            return plan
+        cached = self.catalog.get_score(path, self.model.fingerprint)
+        if cached is not None:
+            plan.record = _record(row, self.model, cached[0], cached[1])
+            plan.source = "catalog"
+            return plan
+        plan.source = "head"
+        plan.row = row
+        plan.features = row.features.astype(np.float32)
+        plan.technical = row.technical
+        return plan
+
+    # -- running ---------------------------------------------------------------------------------
+    def iter_records(self, files: Iterable[str | os.PathLike], progress: ProgressCallback | None = None) -> Iterator[dict]:
+        """Yield one record per file, in the order given."""
+        paths = [os.path.abspath(f) for f in files]
+        self.stats = RunStats(total=len(paths))
+        done = 0
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decode") as pool:
+            pending: list[_Plan] = []
+            ahead = self.batch_size * 3  # decode this many photos ahead of the model
+            plans_iter = (self._plan(p) for p in paths)
+            exhausted = False
+            while not exhausted or pending:
+                while not exhausted and len(pending) < ahead:
+                    try:
+                        plan = next(plans_iter)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    if plan.source == "decode":
+                        plan.decode = pool.submit(
+                            _decode_job, plan.path, plan.size, plan.mtime_ns, True, self.spec.input_size, self.spec.name
+                        )
+                    pending.append(plan)
+                window, pending = pending[: self.batch_size], pending[self.batch_size :]
+                for record in self._finish(window):
+                    done += 1
+                    if progress:
+                        progress(done, len(paths))
+                    yield record
+        if self.catalog is not None:
+            self.catalog.commit()
+
+    def _finish(self, window: list[_Plan]) -> list[dict]:
+        need_backbone: list[_Plan] = []
+        for plan in window:
+            if plan.decode is None:
+                continue
+            decoded: _Decoded = plan.decode.result()
+            plan.row = decoded.row
+            if decoded.row.error:
+                plan.record = _error_record(plan.path, decoded.row.error, decoded.row, self.model.name)
+                if self.catalog is not None:
+                    self.catalog.put_photo(decoded.row)
+                continue
+            plan.model_input = decoded.model_input
+            plan.technical = decoded.row.technical
+            need_backbone.append(plan)
+        if need_backbone:
+            features = extract_features(self.backbone, np.stack([p.model_input for p in need_backbone]))
+            # stored as float16; score from the same rounded values so cached and fresh runs agree
+            features = features.astype(np.float16)
+            for plan, vector in zip(need_backbone, features):
+                plan.row.features = vector
+                plan.features = vector.astype(np.float32)
+                if self.catalog is not None:
+                    self.catalog.put_photo(plan.row)
+        to_score = [p for p in window if p.record is None]
+        if to_score:
+            feats = np.stack([p.features for p in to_score]) if self.model.needs_backbone else None
+            tech = np.stack([measures_vector(p.technical) for p in to_score])
+            distributions = self.model.predict_distribution(feats, tech)
+            means = distribution_mean(distributions)
+            for plan, distribution, mean in zip(to_score, distributions, means):
+                plan.record = _record(plan.row, self.model, float(mean), distribution.tolist())
+                if self.catalog is not None:
+                    self.catalog.put_score(plan.path, self.model.fingerprint, float(mean), plan.record["distribution"])
+        for plan in window:
+            self.stats.decoded += plan.source == "decode"
+            self.stats.head_only += plan.source == "head"
+            self.stats.from_catalog += plan.source == "catalog"
+            self.stats.failed += plan.record["error"] is not None
+        return [p.record for p in window]
+
+    def close(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+
+
+def score(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    model: str | os.PathLike | ScoringModel = "default",
+    *,
+    recursive: bool = False,
+    catalog: str | os.PathLike | None = None,
+    use_catalog: bool = True,
+    batch_size: int = 16,
+    workers: int | None = None,
+) -> list[dict]:
+    """Score photos, folders or glob patterns; one record per photo, errors included.
+
+    >>> records = score(["~/Pictures/trip"], model="default")   # doctest: +SKIP
+    >>> best = max((r for r in records if r["error"] is None), key=lambda r: r["score"])  # doctest: +SKIP
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files = find_photos(list(paths), recursive=recursive)
+    scorer = Scorer(model, catalog=catalog, use_catalog=use_catalog, batch_size=batch_size, workers=workers)
+    try:
+        return list(scorer.iter_records(files))
+    finally:
+        scorer.close()
+
+
+__all__ = ["Scorer", "RunStats", "score", "TECHNICAL_MEASURES"]

@@ -1,0 +1,86 @@
+"""Write records as JSONL, CSV or a table for people. Shared by every command that emits records."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
+
+FORMATS = ("table", "jsonl", "csv")
+
+
+def flatten(record: dict) -> dict:
+    """Nested dicts become dotted columns; lists become JSON text (for CSV)."""
+    flat: dict = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            for sub, subvalue in flatten(value).items():
+                flat[f"{key}.{sub}"] = subvalue
+        elif isinstance(value, (list, tuple)):
+            flat[key] = json.dumps(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def _json_safe(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_jsonl(records: Iterable[dict], stream: IO[str]) -> Iterator[dict]:
+    for record in records:
+        stream.write(json.dumps({k: _json_safe(v) for k, v in record.items()}, ensure_ascii=False) + "\n")
+        stream.flush()
+        yield record
+
+
+def write_csv(records: Iterable[dict], stream: IO[str], columns: Sequence[str] | None = None) -> Iterator[dict]:
+    """CSV with a fixed header: *columns*, else those of the first record that has no error."""
+    writer = None
+    buffered: list[dict] = []
+    for record in records:
+        if writer is None:
+            buffered.append(record)
+            if columns is None and record.get("error") is not None:
+                continue  # an error record lacks nested columns; wait for a full one
+            header = list(columns) if columns else list(flatten(record).keys())
+            writer = csv.DictWriter(stream, fieldnames=header, extrasaction="ignore")
+            writer.writeheader()
+            for held in buffered:
+                writer.writerow(flatten(held))
+            buffered = []
+        else:
+            writer.writerow(flatten(record))
+        yield record
+    if writer is None and buffered:
+        header = list(columns) if columns else list(dict.fromkeys(k for r in buffered for k in flatten(r)))
+        writer = csv.DictWriter(stream, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        for held in buffered:
+            writer.writerow(flatten(held))
+    stream.flush()
+
+
+def render_table(records: Sequence[dict], columns: Sequence[tuple[str, str]], stream: IO[str], title: str = "") -> None:
+    """A rich table: *columns* is (record key, heading)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None, show_lines=False)
+    for _, heading in columns:
+        table.add_column(heading, overflow="fold")
+    for record in records:
+        cells = []
+        for key, _ in columns:
+            value = record.get(key)
+            if isinstance(value, float):
+                cells.append(f"{value:.2f}")
+            elif value is None:
+                cells.append("")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    Console(file=stream, width=max(100, Console().width)).print(table)
