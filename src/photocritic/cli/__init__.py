@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from photocritic.cli.ava import ava_app
-from photocritic.cli.score import score_command
+from photocritic.cli.score import SCORE_EPILOG, score_command
 
 app = typer.Typer(
     name="photocritic",
@@ -17,8 +17,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
-app.command("score")(score_command)
+app.command("score", epilog=SCORE_EPILOG)(score_command)
 app.add_typer(ava_app, name="ava")
 
 

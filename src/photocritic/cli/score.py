@@ -19,18 +19,19 @@ from photocritic.models.zoo import ModelError, available_models
 from photocritic.writers import FORMATS, render_table, write_csv, write_jsonl
 
 SCORE_EPILOG = """
-Examples:
+**Examples**
 
-  photocritic score ~/Pictures/trip                 # table at a terminal, JSONL in a pipe
-  photocritic score ~/Pictures -r -f jsonl -o scores.jsonl
-  photocritic score 'shoot/*.CR2' --format csv > scores.csv
-  photocritic score photo.jpg --model runs/my-ava-run
+* `photocritic score ~/Pictures/trip` : a table at a terminal, JSONL in a pipe
+* `photocritic score ~/Pictures -r -f jsonl -o scores.jsonl`
+* `photocritic score 'shoot/*.CR2' --format csv > scores.csv`
+* `photocritic score photo.jpg --model runs/my-ava-run`
 
 Each JSONL record holds: path, score (mean rating 1-10), score_std, distribution (10 probabilities
 for ratings 1..10), error (null or a one-line reason), width, height, taken_at (ISO 8601 from EXIF),
 camera, format, model, and technical (sharpness, exposure_ev, contrast, colorfulness, noise, ...).
 
-Exit codes: 0 every photo scored; 1 some photos failed (their records carry `error`); 2 usage error.
+**Exit codes**: 0 every photo scored; 1 some photos failed (their records carry `error`); 2 usage error.
+
 Results are kept in a SQLite catalog (see --catalog), so a second run over unchanged files decodes nothing.
 """
 

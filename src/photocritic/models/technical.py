@@ -35,9 +35,12 @@ def luminance(pixels: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def grid_sharpness(luma: np.ndarray, cells: int = 4) -> np.ndarray:
-    """Variance of the Laplacian in each cell of a cells x cells grid."""
-    lap = ndimage.convolve(luma, _LAPLACIAN, mode="reflect")
+def laplacian(luma: np.ndarray) -> np.ndarray:
+    return ndimage.convolve(luma, _LAPLACIAN, mode="reflect")
+
+
+def grid_sharpness(lap: np.ndarray, cells: int = 4) -> np.ndarray:
+    """Variance of the Laplacian *lap* in each cell of a cells x cells grid."""
     h, w = lap.shape
     ys = np.linspace(0, h, cells + 1).astype(int)
     xs = np.linspace(0, w, cells + 1).astype(int)
@@ -52,8 +55,8 @@ def grid_sharpness(luma: np.ndarray, cells: int = 4) -> np.ndarray:
 def technical_measures(pixels: np.ndarray) -> dict[str, float]:
     """All :data:`TECHNICAL_MEASURES` for one uint8 RGB image."""
     luma = luminance(pixels)
-    lap = ndimage.convolve(luma, _LAPLACIAN, mode="reflect")
-    cells = grid_sharpness(luma)
+    lap = laplacian(luma)
+    cells = grid_sharpness(lap)
     sharp_all = float(lap.var())
     sharp_peak = float(cells.max())
     sharp_median = float(np.median(cells))
@@ -68,8 +71,8 @@ def technical_measures(pixels: np.ndarray) -> dict[str, float]:
     rg = r - g
     yb = 0.5 * (r + g) - b
     colorfulness = float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
-    cmax = rgb.max(axis=-1)
-    cmin = rgb.min(axis=-1)
+    cmax = np.maximum(np.maximum(r, g), b)
+    cmin = np.minimum(np.minimum(r, g), b)
     saturation = float(np.mean(np.where(cmax > 0, (cmax - cmin) / np.maximum(cmax, 1e-6), 0.0)))
 
     h, w = luma.shape

@@ -1,0 +1,3 @@
+from photocritic.cli import main
+
+main()

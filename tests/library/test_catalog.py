@@ -1,0 +1,138 @@
+"""The catalog: unchanged files are never decoded twice, changed files are, and SIGKILL loses nothing committed."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from photocritic.library.catalog import Catalog, PhotoRow
+from photocritic.scoring import Scorer
+
+SUMMARY = re.compile(
+    r"(\d+) photos: (\d+) scored, (\d+) failed \((\d+) decoded, (\d+) rescored from stored features, (\d+) from the catalog\)"
+)
+
+
+@pytest.fixture
+def small_library(tmp_path, shared_data) -> Path:
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for path in sorted((shared_data / "photos").glob("*.jpg"))[:12]:
+        shutil.copy2(path, folder / path.name)
+    return folder
+
+
+def test_second_run_decodes_nothing_and_a_changed_file_is_rescored(small_library, tmp_path):
+    catalog_path = tmp_path / "catalog.sqlite"
+    files = sorted(small_library.iterdir())
+    scorer = Scorer(catalog=catalog_path)
+    first = list(scorer.iter_records(files))
+    assert scorer.stats.decoded == len(files) and scorer.stats.from_catalog == 0
+    second = list(scorer.iter_records(files))
+    assert scorer.stats.decoded == 0 and scorer.stats.from_catalog == len(files)
+    assert first == second
+
+    changed = files[3]
+    with open(changed, "ab") as handle:  # appended bytes: new size, new mtime, same pixels
+        handle.write(b"\0" * 16)
+    third = list(scorer.iter_records(files))
+    assert scorer.stats.decoded == 1 and scorer.stats.from_catalog == len(files) - 1
+    assert third[3]["path"] == str(changed)
+    scorer.close()
+    with sqlite3.connect(catalog_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM photos").fetchone()[0] == len(files)
+
+
+def test_bypassing_the_catalog_gives_the_same_records(small_library, tmp_path):
+    files = sorted(small_library.iterdir())[:4]
+    cached = Scorer(catalog=tmp_path / "c.sqlite")
+    uncached = Scorer(use_catalog=False)
+    assert list(cached.iter_records(files)) == list(uncached.iter_records(files))
+    assert uncached.catalog is None
+
+
+def test_catalog_roundtrip_keeps_features_and_forgets_stale_scores(tmp_path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    features = np.linspace(-3, 3, 2048).astype(np.float16)
+    catalog.put_photo(PhotoRow("/p/a.jpg", 10, 111, width=4, height=3, technical={"x": 1.0}, backbone="b", features=features))
+    catalog.put_score("/p/a.jpg", "m1", 6.5, [0.1] * 10)
+    catalog.commit()
+    row = catalog.get_photo("/p/a.jpg", 10, 111)
+    assert np.array_equal(row.features, features) and row.technical == {"x": 1.0}
+    assert catalog.get_photo("/p/a.jpg", 10, 112) is None  # mtime changed: not trusted
+    assert catalog.get_score("/p/a.jpg", "m1")[0] == 6.5
+    catalog.put_photo(PhotoRow("/p/a.jpg", 11, 112))  # the file changed: its scores are void
+    assert catalog.get_score("/p/a.jpg", "m1") is None
+    assert catalog.embeddings(["/p/a.jpg"], 1280) == {}
+    catalog.close()
+
+
+def _run_cli(args: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "photocritic", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_sigkill_then_resume_scores_every_photo_exactly_once(tmp_path, shared_data):
+    folder = shared_data / "photos"
+    total = len([p for p in folder.iterdir() if p.suffix.lower() == ".jpg"])
+    catalog_path = tmp_path / "catalog.sqlite"
+    env = {**os.environ, "PHOTOCRITIC_CATALOG": str(catalog_path)}
+    args = ["score", str(folder), "--format", "jsonl", "--batch-size", "8"]
+
+    run = _run_cli(args + ["--quiet"], env)
+    committed = 0
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+        if catalog_path.exists():
+            try:
+                with sqlite3.connect(catalog_path, timeout=1) as db:
+                    committed = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+            if committed >= 16:
+                break
+    assert run.poll() is None, "the run finished before it could be killed"
+    run.send_signal(signal.SIGKILL)
+    run.communicate()
+
+    with sqlite3.connect(catalog_path) as db:
+        photos_before = db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+        scores_before = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    assert 0 < scores_before < total
+
+    resumed = _run_cli(args, env)  # not quiet: its summary line says what was reused
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == total and all(r["error"] is None for r in records)
+    assert len({r["path"] for r in records}) == total
+
+    summary = SUMMARY.search(err)
+    assert summary, err
+    n, scored, failed, decoded, head_only, from_catalog = map(int, summary.groups())
+    assert (n, scored, failed) == (total, total, 0)
+    assert from_catalog == scores_before  # what was committed is reused as is
+    assert head_only == photos_before - scores_before  # decoded but not yet scored: features reused
+    assert decoded == total - photos_before  # the rest, decoded exactly once
+
+    with sqlite3.connect(catalog_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM photos").fetchone()[0] == total
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT path) FROM scores").fetchone() == (total, total)
