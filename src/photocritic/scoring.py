@@ -21,7 +21,7 @@ from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.library.scan import find_photos
 from photocritic.models.backbone import BACKBONES, extract_features, load_backbone, model_input
 from photocritic.models.heads import distribution_mean, distribution_std
-from photocritic.models.technical import TECHNICAL_MEASURES, measures_vector, technical_measures
+from photocritic.models.technical import measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
 
 ProgressCallback = Callable[[int, int], None]
@@ -45,15 +45,14 @@ class _Plan:
     size: int | None = None
     mtime_ns: int | None = None
     row: PhotoRow | None = None
-    record: dict | None = None  # complete already (catalog hit or stat failure)
-    features: np.ndarray | None = None
-    technical: dict | None = None
+    record: dict | None = None  # complete already (catalog hit or unreadable file)
     decode: Future | None = None
-    model_input: np.ndarray | None = None
 
 
 @dataclass
-class _Decoded:
+class PreparedPhoto:
+    """A photo decoded and measured, ready for the backbone (or an error row)."""
+
     row: PhotoRow
     model_input: np.ndarray | None
 
@@ -62,7 +61,7 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def _error_record(path: str, error: str, row: PhotoRow | None = None, model: str | None = None) -> dict:
+def error_record(path: str, error: str, row: PhotoRow | None = None, model: str | None = None) -> dict:
     return {
         "path": path,
         "score": None,
@@ -79,7 +78,7 @@ def _error_record(path: str, error: str, row: PhotoRow | None = None, model: str
     }
 
 
-def _record(row: PhotoRow, model: ScoringModel, score: float, distribution: list[float]) -> dict:
+def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: list[float]) -> dict:
     # rounded first, so a record rebuilt from the catalog is identical to a freshly scored one
     distribution_array = np.round(np.asarray(distribution, dtype=np.float64), 6)
     return {
@@ -98,11 +97,22 @@ def _record(row: PhotoRow, model: ScoringModel, score: float, distribution: list
     }
 
 
-def _decode_job(path: str, size: int, mtime_ns: int, needs_input: bool, input_size: int, backbone: str) -> _Decoded:
+def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = None, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
+    """Decode one file, compute its technical measures and its backbone input. Never raises."""
+    if size is None or mtime_ns is None:
+        try:
+            size, mtime_ns = file_key(path)
+        except OSError as exc:
+            return PreparedPhoto(PhotoRow(path, -1, -1, error=f"cannot read file: {exc.strerror or exc}"), None)
     try:
         decoded = decode_for_model(path)
+        technical = technical_measures(decoded.pixels)
+        tensor = model_input(decoded.pixels, BACKBONES[backbone].input_size)
     except PhotoError as exc:
-        return _Decoded(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
+        return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
+    except Exception as exc:  # a decoder bug must cost one photo, never the batch
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=f"unexpected error while reading: {reason}"), None)
     row = PhotoRow(
         path,
         size,
@@ -112,10 +122,30 @@ def _decode_job(path: str, size: int, mtime_ns: int, needs_input: bool, input_si
         height=decoded.height,
         taken_at=decoded.taken_at,
         camera=decoded.camera,
-        technical=technical_measures(decoded.pixels),
-        backbone=backbone if needs_input else None,
+        technical=technical,
+        backbone=backbone,
     )
-    return _Decoded(row, model_input(decoded.pixels, input_size) if needs_input else None)
+    return PreparedPhoto(row, tensor)
+
+
+def embed_prepared(backbone_module, prepared: list[PreparedPhoto]) -> None:
+    """Run the backbone on a batch; store float16 features on each row (as the catalog keeps them)."""
+    if not prepared:
+        return
+    features = extract_features(backbone_module, np.stack([p.model_input for p in prepared])).astype(np.float16)
+    for item, vector in zip(prepared, features):
+        item.row.features = vector
+
+
+def score_rows(model: ScoringModel, rows: list[PhotoRow]) -> list[dict]:
+    """Records for rows that carry technical measures (and float16 features if the model needs them)."""
+    if not rows:
+        return []
+    feats = np.stack([r.features.astype(np.float32) for r in rows]) if model.needs_backbone else None
+    tech = np.stack([measures_vector(r.technical) for r in rows])
+    distributions = model.predict_distribution(feats, tech)
+    means = distribution_mean(distributions)
+    return [make_record(row, model, float(mean), dist.tolist()) for row, dist, mean in zip(rows, distributions, means)]
 
 
 class Scorer:
@@ -149,7 +179,7 @@ class Scorer:
         try:
             plan.size, plan.mtime_ns = file_key(path)
         except OSError as exc:
-            plan.record = _error_record(path, f"cannot read file: {exc.strerror or exc}", model=self.model.name)
+            plan.record = error_record(path, f"cannot read file: {exc.strerror or exc}", model=self.model.name)
             plan.source = "unreadable"
             return plan
         if self.catalog is None:
@@ -158,20 +188,18 @@ class Scorer:
         if row is None:
             return plan
         if row.error:
-            plan.record = _error_record(path, row.error, row, self.model.name)
+            plan.record = error_record(path, row.error, row, self.model.name)
             plan.source = "catalog"
             return plan
         if row.backbone != self.model.backbone or row.features is None or row.technical is None:
             return plan
         cached = self.catalog.get_score(path, self.model.fingerprint)
         if cached is not None:
-            plan.record = _record(row, self.model, cached[0], cached[1])
+            plan.record = make_record(row, self.model, cached[0], cached[1])
             plan.source = "catalog"
             return plan
         plan.source = "head"
         plan.row = row
-        plan.features = row.features.astype(np.float32)
-        plan.technical = row.technical
         return plan
 
     # -- running ---------------------------------------------------------------------------------
@@ -193,9 +221,7 @@ class Scorer:
                         exhausted = True
                         break
                     if plan.source == "decode":
-                        plan.decode = pool.submit(
-                            _decode_job, plan.path, plan.size, plan.mtime_ns, True, self.spec.input_size, self.spec.name
-                        )
+                        plan.decode = pool.submit(prepare_photo, plan.path, plan.size, plan.mtime_ns, self.spec.name)
                     pending.append(plan)
                 window, pending = pending[: self.batch_size], pending[self.batch_size :]
                 for record in self._finish(window):
@@ -207,39 +233,27 @@ class Scorer:
             self.catalog.commit()
 
     def _finish(self, window: list[_Plan]) -> list[dict]:
-        need_backbone: list[_Plan] = []
+        fresh: list[PreparedPhoto] = []
         for plan in window:
             if plan.decode is None:
                 continue
-            decoded: _Decoded = plan.decode.result()
-            plan.row = decoded.row
-            if decoded.row.error:
-                plan.record = _error_record(plan.path, decoded.row.error, decoded.row, self.model.name)
+            prepared: PreparedPhoto = plan.decode.result()
+            plan.row = prepared.row
+            if prepared.row.error:
+                plan.record = error_record(plan.path, prepared.row.error, prepared.row, self.model.name)
                 if self.catalog is not None:
-                    self.catalog.put_photo(decoded.row)
-                continue
-            plan.model_input = decoded.model_input
-            plan.technical = decoded.row.technical
-            need_backbone.append(plan)
-        if need_backbone:
-            features = extract_features(self.backbone, np.stack([p.model_input for p in need_backbone]))
-            # stored as float16; score from the same rounded values so cached and fresh runs agree
-            features = features.astype(np.float16)
-            for plan, vector in zip(need_backbone, features):
-                plan.row.features = vector
-                plan.features = vector.astype(np.float32)
-                if self.catalog is not None:
-                    self.catalog.put_photo(plan.row)
+                    self.catalog.put_photo(prepared.row)
+            else:
+                fresh.append(prepared)
+        embed_prepared(self.backbone, fresh)
+        if self.catalog is not None:
+            for prepared in fresh:
+                self.catalog.put_photo(prepared.row)
         to_score = [p for p in window if p.record is None]
-        if to_score:
-            feats = np.stack([p.features for p in to_score]) if self.model.needs_backbone else None
-            tech = np.stack([measures_vector(p.technical) for p in to_score])
-            distributions = self.model.predict_distribution(feats, tech)
-            means = distribution_mean(distributions)
-            for plan, distribution, mean in zip(to_score, distributions, means):
-                plan.record = _record(plan.row, self.model, float(mean), distribution.tolist())
-                if self.catalog is not None:
-                    self.catalog.put_score(plan.path, self.model.fingerprint, float(mean), plan.record["distribution"])
+        for plan, record in zip(to_score, score_rows(self.model, [p.row for p in to_score])):
+            plan.record = record
+            if self.catalog is not None:
+                self.catalog.put_score(plan.path, self.model.fingerprint, record["score"], record["distribution"])
         for plan in window:
             self.stats.decoded += plan.source == "decode"
             self.stats.head_only += plan.source == "head"
@@ -277,4 +291,14 @@ def score(
         scorer.close()
 
 
-__all__ = ["Scorer", "RunStats", "score", "TECHNICAL_MEASURES"]
+__all__ = [
+    "PreparedPhoto",
+    "RunStats",
+    "Scorer",
+    "embed_prepared",
+    "error_record",
+    "make_record",
+    "prepare_photo",
+    "score",
+    "score_rows",
+]

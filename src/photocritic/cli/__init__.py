@@ -6,6 +6,9 @@ go to stderr.
 """
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from photocritic.cli.ava import ava_app
@@ -24,4 +27,13 @@ app.add_typer(ava_app, name="ava")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # `photocritic score ... | head`: the reader left; stop quietly like other Unix tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        print("photocritic: interrupted; finished photos are kept in the catalog", file=sys.stderr)
+        sys.exit(130)
