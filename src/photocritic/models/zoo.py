@@ -137,7 +137,7 @@ def load_model(name_or_path: str | os.PathLike = "default") -> ScoringModel:
     try:
         state = load_file(str(weights))
         head.load_state_dict(state)
-    except (OSError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # safetensors raises its own error type for a corrupt header
         raise ModelError(f"cannot load weights {weights}: {str(exc).splitlines()[0]}") from None
     head.eval()
     digest = hashlib.sha256(weights.read_bytes() + json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,85 @@
+"""Model bundles load by name or path, refuse what is not a bundle, and the EMD loss behaves like a distance."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from photocritic.models.heads import (
+    DistributionHead,
+    distribution_mean,
+    distribution_std,
+    emd_loss,
+    gaussian_distribution,
+)
+from photocritic.models.technical import TECHNICAL_MEASURES
+from photocritic.models.zoo import ModelError, available_models, load_model, save_bundle
+
+
+def test_default_model_is_built_in_and_loads_offline():
+    assert "default" in available_models()
+    model = load_model("default")
+    assert model.name == "default" and model.fingerprint.startswith("default-")
+    technical = np.zeros((3, len(TECHNICAL_MEASURES)), dtype=np.float32)
+    features = np.zeros((3, 2048), dtype=np.float32)
+    distribution = model.predict_distribution(features, technical)
+    assert distribution.shape == (3, 10)
+    assert np.allclose(distribution.sum(axis=1), 1)
+
+
+def test_bundle_roundtrip_and_fingerprint_changes_with_weights(tmp_path):
+    config = {"name": "tiny", "backbone": "efficientnet-lite0", "inputs": ["technical"], "head": {"hidden": [8]}}
+    torch.manual_seed(0)
+    head = DistributionHead(len(TECHNICAL_MEASURES), hidden=(8,))
+    save_bundle(tmp_path / "tiny", config, head, "# tiny\n")
+    loaded = load_model(tmp_path / "tiny")
+    x = np.random.default_rng(0).normal(size=(5, len(TECHNICAL_MEASURES))).astype(np.float32)
+    expected = torch.softmax(head(torch.from_numpy(x)).double(), dim=-1).detach().numpy()
+    assert np.allclose(loaded.predict_distribution(None, x), expected, atol=1e-6)
+    assert loaded.card == "# tiny\n"
+    first = loaded.fingerprint
+    with torch.no_grad():
+        head.mlp[0].weight.add_(1.0)
+    save_bundle(tmp_path / "tiny", config, head, "# tiny\n")
+    assert load_model(tmp_path / "tiny").fingerprint != first
+
+
+def test_a_run_folder_loads_its_model_subfolder(tmp_path):
+    config = {"name": "run", "inputs": ["technical"], "head": {}}
+    save_bundle(tmp_path / "run" / "model", config, DistributionHead(len(TECHNICAL_MEASURES)), "")
+    assert load_model(tmp_path / "run").name == "run"
+
+
+def test_what_is_not_a_bundle_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="no model named"):
+        load_model("surely-not-a-model")
+    (tmp_path / "config.json").write_text(json.dumps({"inputs": ["technical"]}))
+    with pytest.raises(ModelError, match="not a photocritic model bundle"):
+        load_model(tmp_path)
+    config = {"name": "x", "inputs": ["technical"], "head": {}}
+    save_bundle(tmp_path / "x", config, DistributionHead(len(TECHNICAL_MEASURES)), "")
+    (tmp_path / "x" / "weights.safetensors").write_bytes(b"\x80\x04pickle-ish garbage")
+    with pytest.raises(ModelError, match="cannot load weights"):
+        load_model(tmp_path / "x")
+
+
+def test_emd_is_zero_for_equal_and_grows_with_distance():
+    target = torch.from_numpy(gaussian_distribution(np.array([5.0]))).float()
+    near = torch.from_numpy(gaussian_distribution(np.array([5.5]))).float()
+    far = torch.from_numpy(gaussian_distribution(np.array([8.0]))).float()
+    assert emd_loss(target, target, from_logits=False).item() < 1e-6
+    assert 0 < emd_loss(near, target, from_logits=False).item() < emd_loss(far, target, from_logits=False).item()
+
+
+def test_distribution_moments():
+    one_hot = np.zeros((1, 10))
+    one_hot[0, 6] = 1.0
+    assert distribution_mean(one_hot)[0] == 7.0 and distribution_std(one_hot)[0] == 0.0
+    uniform = np.full((1, 10), 0.1)
+    assert abs(distribution_mean(uniform)[0] - 5.5) < 1e-12
+    assert abs(distribution_std(uniform)[0] - np.std(np.arange(1, 11))) < 1e-12
+    g = gaussian_distribution(np.array([5.5, 7.5]))
+    assert np.allclose(g.sum(axis=1), 1) and abs(distribution_mean(g)[0] - 5.5) < 1e-9
+    assert 7.0 < distribution_mean(g)[1] < 7.5  # the 1..10 scale truncates the tail: means shrink inwards
