@@ -194,17 +194,24 @@ class Scorer:
         if row.backbone != self.model.backbone or row.features is None or row.technical is None:
             return plan
         cached = self.catalog.get_score(path, self.model.fingerprint)
+        plan.row = row
         if cached is not None:
             plan.record = make_record(row, self.model, cached[0], cached[1])
             plan.source = "catalog"
             return plan
         plan.source = "head"
-        plan.row = row
         return plan
 
     # -- running ---------------------------------------------------------------------------------
     def iter_records(self, files: Iterable[str | os.PathLike], progress: ProgressCallback | None = None) -> Iterator[dict]:
         """Yield one record per file, in the order given."""
+        for record, _ in self.iter_scored(files, progress):
+            yield record
+
+    def iter_scored(
+        self, files: Iterable[str | os.PathLike], progress: ProgressCallback | None = None
+    ) -> Iterator[tuple[dict, PhotoRow | None]]:
+        """Yield (record, catalog row) per file, in order; the row carries features and technical measures."""
         paths = [os.path.abspath(f) for f in files]
         self.stats = RunStats(total=len(paths))
         done = 0
@@ -224,15 +231,15 @@ class Scorer:
                         plan.decode = pool.submit(prepare_photo, plan.path, plan.size, plan.mtime_ns, self.spec.name)
                     pending.append(plan)
                 window, pending = pending[: self.batch_size], pending[self.batch_size :]
-                for record in self._finish(window):
+                for plan in self._finish(window):
                     done += 1
                     if progress:
                         progress(done, len(paths))
-                    yield record
+                    yield plan.record, plan.row
         if self.catalog is not None:
             self.catalog.commit()
 
-    def _finish(self, window: list[_Plan]) -> list[dict]:
+    def _finish(self, window: list[_Plan]) -> list[_Plan]:
         fresh: list[PreparedPhoto] = []
         for plan in window:
             if plan.decode is None:
@@ -259,7 +266,7 @@ class Scorer:
             self.stats.head_only += plan.source == "head"
             self.stats.from_catalog += plan.source == "catalog"
             self.stats.failed += plan.record["error"] is not None
-        return [p.record for p in window]
+        return window
 
     def close(self) -> None:
         if self.catalog is not None:

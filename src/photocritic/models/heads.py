@@ -52,6 +52,26 @@ class DistributionHead(nn.Module):
         return self.mlp((x - self.feature_mean) / self.feature_std)
 
 
+class LogisticScoreHead(nn.Module):
+    """A linear keep/reject score mapped onto the 1-10 scale: p = sigmoid(w.x + b), mean = 1 + 9p.
+
+    The distribution is a discretised normal around that mean, so a personal taste model speaks
+    the same language (a 10-bin distribution) as every other model.
+    """
+
+    def __init__(self, in_dim: int, sigma: float = 1.5, n_bins: int = N_BINS) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.zeros(in_dim))
+        self.register_buffer("bias", torch.zeros(()))
+        self.sigma = sigma
+        self.register_buffer("ratings", torch.arange(1, n_bins + 1, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = torch.sigmoid(x @ self.weight + self.bias)
+        mean = 1.0 + (self.ratings.numel() - 1) * p
+        return -((self.ratings[None, :] - mean[:, None]) ** 2) / (2 * self.sigma**2)
+
+
 def emd_loss(logits_or_probs: torch.Tensor, target: torch.Tensor, r: int = 2, from_logits: bool = True) -> torch.Tensor:
     """Earth mover's distance between ordered distributions (Talebi & Milanfar 2018, r=2)."""
     predicted = torch.softmax(logits_or_probs, dim=-1) if from_logits else logits_or_probs

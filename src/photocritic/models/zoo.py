@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +17,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from photocritic.models.backbone import BACKBONES
-from photocritic.models.heads import DistributionHead
+from photocritic.models.heads import DistributionHead, LogisticScoreHead
 from photocritic.models.technical import TECHNICAL_MEASURES
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "zoo"
 BUNDLE_FORMAT = "photocritic-model"
-FEATURE_GROUPS = ("mlsp", "technical")
+# "base_score": the mean score of another model (config "base_model"), e.g. a taste model on top of default
+FEATURE_GROUPS = ("mlsp", "technical", "base_score")
 
 
 class ModelError(Exception):
@@ -35,10 +36,10 @@ class ScoringModel:
 
     name: str
     config: dict
-    head: DistributionHead
+    head: torch.nn.Module
     path: Path | None = None
     fingerprint: str = ""
-    extras: dict = field(default_factory=dict)
+    base: "ScoringModel | None" = None  # the model behind "base_score" inputs and "blend"
 
     @property
     def backbone(self) -> str:
@@ -50,7 +51,7 @@ class ScoringModel:
 
     @property
     def needs_backbone(self) -> bool:
-        return "mlsp" in self.inputs
+        return "mlsp" in self.inputs or (self.base is not None and self.base.needs_backbone)
 
     @property
     def card(self) -> str:
@@ -67,14 +68,21 @@ class ScoringModel:
                 parts.append(np.asarray(features, dtype=np.float32))
             elif group == "technical":
                 parts.append(np.asarray(technical, dtype=np.float32))
+            elif group == "base_score":
+                base = self.base.predict_distribution(features, technical)
+                parts.append((base @ np.arange(1, base.shape[1] + 1))[:, None].astype(np.float32))
         return np.concatenate(parts, axis=1)
 
     @torch.inference_mode()
     def predict_distribution(self, features: np.ndarray | None, technical: np.ndarray) -> np.ndarray:
         """N x 10 probabilities for ratings 1..10."""
         x = torch.from_numpy(self.head_inputs(features, technical))
-        logits = self.head(x)
-        return torch.softmax(logits.double(), dim=-1).numpy()
+        own = torch.softmax(self.head(x).double(), dim=-1).numpy()
+        weight = float(self.config.get("blend", {}).get("weight", 0.0))
+        if weight <= 0:
+            return own
+        # blend = share of the base model in the final distribution ("--blend 0.5": half and half)
+        return (1 - weight) * own + weight * self.base.predict_distribution(features, technical)
 
 
 def _input_dim(config: dict) -> int:
@@ -87,13 +95,17 @@ def _input_dim(config: dict) -> int:
             if backbone not in BACKBONES:
                 raise ModelError(f"unknown backbone {backbone!r}")
             dim += BACKBONES[backbone].feature_dim
-        else:
+        elif group == "technical":
             dim += len(config.get("technical_measures", TECHNICAL_MEASURES))
+        else:
+            dim += 1
     return dim
 
 
-def build_head(config: dict) -> DistributionHead:
+def build_head(config: dict) -> torch.nn.Module:
     spec = config.get("head", {})
+    if spec.get("type") == "logistic":
+        return LogisticScoreHead(_input_dim(config), sigma=float(spec.get("sigma", 1.5)))
     return DistributionHead(
         _input_dim(config),
         hidden=tuple(spec.get("hidden", ())),
@@ -119,7 +131,7 @@ def resolve_bundle_dir(name_or_path: str | os.PathLike) -> Path:
     raise ModelError(f"no model named or found at {str(name_or_path)!r} (built-in models: {known})")
 
 
-def load_model(name_or_path: str | os.PathLike = "default") -> ScoringModel:
+def load_model(name_or_path: str | os.PathLike = "default", _depth: int = 0) -> ScoringModel:
     """Load a built-in model by name, or a bundle folder by path."""
     if isinstance(name_or_path, ScoringModel):
         return name_or_path
@@ -142,7 +154,16 @@ def load_model(name_or_path: str | os.PathLike = "default") -> ScoringModel:
     head.eval()
     digest = hashlib.sha256(weights.read_bytes() + json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     name = config.get("name") or folder.name
-    return ScoringModel(name=name, config=config, head=head, path=folder, fingerprint=f"{name}-{digest}")
+    base = None
+    if "base_score" in config["inputs"] or config.get("blend"):
+        base_name = config.get("base_model") or config.get("blend", {}).get("model") or "default"
+        if _depth > 3:
+            raise ModelError(f"model {folder} stacks base models too deep")
+        base = load_model(base_name, _depth=_depth + 1)
+        if base.backbone != (config.get("backbone") or "efficientnet-lite0"):
+            raise ModelError(f"model {folder} and its base model {base_name!r} use different backbones")
+        digest += "+" + base.fingerprint.rsplit("-", 1)[-1][:8]
+    return ScoringModel(name=name, config=config, head=head, path=folder, fingerprint=f"{name}-{digest}", base=base)
 
 
 def save_bundle(folder: str | os.PathLike, config: dict, head: DistributionHead, card: str) -> Path:
