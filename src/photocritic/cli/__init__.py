@@ -13,6 +13,7 @@ import typer
 
 from photocritic.cli.ava import ava_app
 from photocritic.cli.score import SCORE_EPILOG, score_command
+from photocritic.cli.taste import taste_app
 
 app = typer.Typer(
     name="photocritic",
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.command("score", epilog=SCORE_EPILOG)(score_command)
 app.add_typer(ava_app, name="ava")
+app.add_typer(taste_app, name="taste")
 
 
 def main() -> None:
