@@ -1,0 +1,278 @@
+"""The default model's data: which photos, how each is fed, and cached features of every variant.
+
+Every photo becomes several *jobs*, each a row of features (MLSP backbone features rounded to
+float16 as the catalog stores them, plus the 12 technical measures):
+
+``pristine``   the photo fed the same way for both classes: snapshots are first re-encoded like the
+               professional set (long side at most 1280 px, JPEG quality 90), then decoded by the
+               scoring pipeline's own :func:`decode_for_model`;
+``original``   a snapshot file as the scoring pipeline reads it (for professional photos this is the
+               pristine row itself);
+``q95``        the original re-encoded at JPEG quality 95, and ``resize075`` resized to 0.75x (Lanczos,
+               quality 95): for the robustness check;
+``damaged``    the pristine working pixels after one damage at one strength (see ``degradations``).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from photocritic.imaging.decode import decode_for_model
+from photocritic.models.backbone import extract_features, load_backbone, model_input
+from photocritic.models.technical import measures_vector, technical_measures
+from photocritic.training.degradations import DAMAGES, damage_at, seed_for
+
+CACHE_VERSION = 1
+NORMALISED_LONG_SIDE = 1280
+NORMALISED_QUALITY = 90
+KINDS = ("pristine", "original", "q95", "resize075", "damaged")
+DAMAGES_PER_PHOTO = 3
+
+
+@dataclass(frozen=True)
+class Photo:
+    key: str  # "professional/<file>" or "photos/<file>"
+    path: Path
+    professional: bool
+    group: str  # the wallpaper source, or "make:<first word of the camera>" for snapshots
+    width: int  # of the file on disk, after EXIF orientation
+    height: int
+
+
+@dataclass(frozen=True)
+class Job:
+    photo: int  # index into the photo list
+    kind: str
+    damage: str = ""
+    strength: int = -1  # 0 mild, 1 moderate, 2 strong
+
+
+def list_photos(data_dir: str | os.PathLike, limit_per_class: int | None = None) -> list[Photo]:
+    """Professional photos (group = their source) and snapshots (group = camera make), sorted."""
+    data_dir = Path(data_dir)
+    photos: list[Photo] = []
+    manifest = data_dir / "professional" / "MANIFEST.tsv"
+    with manifest.open(encoding="utf-8") as handle:
+        rows = sorted(csv.DictReader(handle, delimiter="\t"), key=lambda r: r["file"])
+    for row in rows[:limit_per_class]:
+        path = data_dir / "professional" / row["file"]
+        if not path.is_file():  # a few sources were PNG/WebP; the files here are all JPEG
+            path = path.with_suffix(".jpg")
+        if path.is_file():
+            w, h = _oriented_size(path)
+            photos.append(Photo(f"professional/{path.name}", path, True, row["source"], w, h))
+    snapshots = sorted(p for p in (data_dir / "photos").iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+    for path in snapshots[:limit_per_class]:
+        w, h = _oriented_size(path)
+        make = path.stem.split()[0].lower()
+        photos.append(Photo(f"photos/{path.name}", path, False, f"make:{make}", w, h))
+    return photos
+
+
+def _oriented_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        w, h = image.size
+        orientation = image.getexif().get(0x0112, 1)
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def assign_folds(photos: list[Photo], n_folds: int | None = None) -> np.ndarray:
+    """Fold per photo: one whole professional source per fold; snapshot makes spread greedily."""
+    sources = sorted({p.group for p in photos if p.professional})
+    n_folds = n_folds or max(2, len(sources))
+    folds = np.zeros(len(photos), dtype=np.int64)
+    for i, p in enumerate(photos):
+        if p.professional:
+            folds[i] = sources.index(p.group) % n_folds
+    makes = Counter(p.group for p in photos if not p.professional)
+    load = np.zeros(n_folds)
+    fold_of_make = {}
+    for make, count in sorted(makes.items(), key=lambda kv: (-kv[1], kv[0])):
+        fold_of_make[make] = int(np.argmin(load))
+        load[fold_of_make[make]] += count
+    for i, p in enumerate(photos):
+        if not p.professional:
+            folds[i] = fold_of_make[p.group]
+    return folds
+
+
+def plan_jobs(photos: list[Photo], seed: int = 0, damages_per_photo: int = DAMAGES_PER_PHOTO) -> list[Job]:
+    """All jobs, photo by photo. Each photo gets *damages_per_photo* damage types (balanced
+    over the photo set) at all three strengths."""
+    order = np.random.default_rng(seed).permutation(len(photos))
+    rank = np.empty(len(photos), dtype=np.int64)
+    rank[order] = np.arange(len(photos))
+    jobs: list[Job] = []
+    for i, photo in enumerate(photos):
+        jobs.append(Job(i, "pristine"))
+        if not photo.professional:
+            jobs.append(Job(i, "original"))
+        jobs += [Job(i, "q95"), Job(i, "resize075")]
+        for j in range(damages_per_photo):
+            damage = DAMAGES[(int(rank[i]) * damages_per_photo + j) % len(DAMAGES)]
+            jobs += [Job(i, "damaged", damage, s) for s in range(3)]
+    return jobs
+
+
+def _decode_bytes(data: bytes):
+    """Run bytes through the scoring pipeline's decoder (which takes a path)."""
+    with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as handle:
+        handle.write(data)
+        name = handle.name
+    try:
+        return decode_for_model(name).pixels
+    finally:
+        os.unlink(name)
+
+
+def _jpeg_bytes(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def pristine_pixels(photo: Photo) -> np.ndarray:
+    """Working pixels fed the same way for both classes (see the module docstring)."""
+    if photo.professional:  # already at most 1280 px, quality 90
+        return decode_for_model(photo.path).pixels
+    full = decode_for_model(photo.path, long_side=NORMALISED_LONG_SIDE).pixels
+    return _decode_bytes(_jpeg_bytes(Image.fromarray(full), NORMALISED_QUALITY))
+
+
+def variant_pixels(photo: Photo, kind: str) -> np.ndarray:
+    if kind == "original":
+        return decode_for_model(photo.path).pixels
+    full = Image.fromarray(decode_for_model(photo.path, long_side=1 << 15).pixels)
+    if kind == "resize075":
+        full = full.resize((max(1, round(full.width * 0.75)), max(1, round(full.height * 0.75))), Image.Resampling.LANCZOS)
+    elif kind != "q95":
+        raise ValueError(kind)
+    return _decode_bytes(_jpeg_bytes(full, 95))
+
+
+def _prepare_photo(photo: Photo, jobs: list[Job]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(technical vector, backbone input) for each job of one photo."""
+    pristine = pristine_pixels(photo)
+    out = []
+    for job in jobs:
+        if job.kind == "pristine":
+            pixels = pristine
+        elif job.kind == "damaged":
+            pixels = damage_at(pristine, job.damage, job.strength, seed_for(photo.key, job.damage, job.strength))
+        elif photo.professional and job.kind == "original":
+            pixels = pristine
+        else:
+            pixels = variant_pixels(photo, job.kind)
+        out.append((measures_vector(technical_measures(pixels)), model_input(pixels)))
+    return out
+
+
+def _photo_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job], with_random: bool) -> Path:
+    spec = {
+        "version": CACHE_VERSION,
+        "photo": [photo.key, photo.path.stat().st_size],
+        "jobs": [(j.kind, j.damage, j.strength) for j in jobs],
+        "random": with_random,
+    }
+    digest = hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:20]
+    return cache_dir / digest[:2] / f"{digest}.npz"
+
+
+def extract_job_features(
+    photos: list[Photo],
+    jobs: list[Job],
+    cache_dir: str | os.PathLike | None = None,
+    random_photos: set[int] | None = None,
+    batch_size: int = 32,
+    workers: int = 2,
+    log=print,
+) -> dict[str, np.ndarray]:
+    """Features of every job: ``mlsp`` (N x 2048 float16), ``technical`` (N x 12) and, for jobs of
+    *random_photos*, ``mlsp_random`` from the untrained backbone (NaN elsewhere).
+
+    With *cache_dir*, each photo's rows are saved as soon as they are computed (an interrupted run
+    resumes), and photos are processed in a shuffled order so any finished part is a fair sample."""
+    random_photos = set(random_photos or ())
+    n = len(jobs)
+    mlsp = np.zeros((n, 2048), dtype=np.float16)
+    mlsp_random = np.full((n, 2048), np.nan, dtype=np.float16)
+    technical = np.zeros((n, 12), dtype=np.float32)
+    by_photo: dict[int, list[int]] = {}
+    for index, job in enumerate(jobs):
+        by_photo.setdefault(job.photo, []).append(index)
+    cache_files: dict[int, Path] = {}
+    todo = []
+    for photo_id, rows in by_photo.items():
+        if cache_dir is not None:
+            cache_files[photo_id] = _photo_cache_file(Path(cache_dir), photos[photo_id], [jobs[r] for r in rows], photo_id in random_photos)
+            if cache_files[photo_id].is_file():
+                with np.load(cache_files[photo_id]) as cached:
+                    mlsp[rows], technical[rows], mlsp_random[rows] = cached["mlsp"], cached["technical"], cached["mlsp_random"]
+                continue
+        todo.append(photo_id)
+    log(f"features: {len(by_photo) - len(todo)} photos cached, {len(todo)} to compute")
+    if not todo:
+        return {"mlsp": mlsp, "technical": technical, "mlsp_random": mlsp_random}
+    todo = [todo[i] for i in np.random.default_rng(0).permutation(len(todo))]
+    torch.manual_seed(0)  # the random backbone's initialisation
+    pretrained = load_backbone()
+    untrained = load_backbone(pretrained=False) if random_photos else None
+    started = time.time()
+    pending: list[int] = []  # photos whose rows wait for the backbone
+    inputs: dict[int, np.ndarray] = {}
+
+    def flush() -> None:
+        rows = np.asarray([r for p in pending for r in by_photo[p]])
+        batch = np.stack([inputs.pop(int(r)) for r in rows])
+        mlsp[rows] = extract_features(pretrained, batch).astype(np.float16)
+        if untrained is not None:
+            mask = np.array([jobs[r].photo in random_photos for r in rows])
+            if mask.any():
+                mlsp_random[rows[mask]] = extract_features(untrained, batch[mask]).astype(np.float16)
+        for p in pending:
+            if p in cache_files:
+                r = by_photo[p]
+                cache_files[p].parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache_files[p].with_suffix(".tmp.npz")
+                np.savez(tmp, mlsp=mlsp[r], technical=technical[r], mlsp_random=mlsp_random[r])
+                os.replace(tmp, cache_files[p])
+        pending.clear()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {}
+        ahead = workers * 2
+        for k, photo_id in enumerate(todo):
+            for nxt in todo[k : k + ahead]:
+                if nxt not in futures:
+                    futures[nxt] = pool.submit(_prepare_photo, photos[nxt], [jobs[r] for r in by_photo[nxt]])
+            results = futures.pop(photo_id).result()
+            for row, (tech, tensor) in zip(by_photo[photo_id], results):
+                technical[row] = tech
+                inputs[row] = tensor
+            pending.append(photo_id)
+            if len(inputs) >= batch_size:
+                flush()
+            if (k + 1) % 25 == 0 or k + 1 == len(todo):
+                rate = (time.time() - started) / (k + 1)
+                log(f"features: {k + 1}/{len(todo)} photos, {rate:.2f} s/photo, ~{rate * (len(todo) - k - 1) / 60:.1f} min left")
+        if pending:
+            flush()
+    return {"mlsp": mlsp, "technical": technical, "mlsp_random": mlsp_random}
+
+
+def random_baseline_photos(photos: list[Photo], every: int = 8) -> set[int]:
+    """The photos whose jobs also go through the untrained backbone (an eighth: it costs a backbone pass)."""
+    return set(range(0, len(photos), every))

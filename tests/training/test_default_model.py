@@ -1,0 +1,100 @@
+"""The shipped default model scores real photos offline, reproducibly; and its training learns."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from photocritic.models.zoo import ZOO_DIR, load_model
+from photocritic.scoring import Scorer
+from photocritic.training import default_data as data
+from photocritic.training.default_eval import auc, damage_figures
+from photocritic.training.default_model import FitConfig, JobTable, fit_head, model_inputs, predict
+
+
+def test_default_bundle_is_the_trained_model_and_small():
+    model = load_model("default")
+    assert model.inputs == ["mlsp", "technical"]
+    assert "not trained on human aesthetic ratings" in model.card.lower()
+    size = sum(p.stat().st_size for p in (ZOO_DIR / "default").iterdir())
+    assert size < 10 * 1024 * 1024
+    figures = json.loads((ZOO_DIR / "default" / "evaluation.json").read_text())
+    assert figures["model"]["professional_vs_snapshot"]["auc_as_scored"] > 0.7
+
+
+@pytest.fixture(scope="session")
+def scored_twice(shared_data):
+    files = sorted((shared_data / "photos").glob("*.jpg"))[:6]
+    first = list(Scorer("default", use_catalog=False).iter_records(files))
+    second = list(Scorer("default", use_catalog=False).iter_records(files))
+    return first, second
+
+
+def test_default_model_scores_real_photos(scored_twice):
+    first, _ = scored_twice
+    for record in first:
+        assert record["error"] is None
+        assert 1.0 <= record["score"] <= 10.0
+        assert np.isclose(sum(record["distribution"]), 1.0, atol=1e-4)
+        assert record["technical"] and "sharpness" in record["technical"]
+    assert np.std([r["score"] for r in first]) > 0.05  # not one constant answer
+
+
+def test_identical_input_gives_identical_output(scored_twice):
+    first, second = scored_twice
+    assert first == second
+
+
+def test_a_damaged_photo_scores_lower_with_the_shipped_model(shared_data):
+    from photocritic.imaging.decode import decode_for_model
+    from photocritic.models.backbone import extract_features, load_backbone, model_input
+    from photocritic.models.technical import measures_vector, technical_measures
+    from photocritic.training.degradations import damage_at
+
+    model = load_model("default")
+    pixels = decode_for_model(shared_data / "photos" / "Nikon D3100.jpg").pixels
+    variants = [pixels] + [damage_at(pixels, "defocus", s) for s in range(3)]
+    feats = extract_features(load_backbone(), np.stack([model_input(v) for v in variants])).astype(np.float16)
+    tech = np.stack([measures_vector(technical_measures(v)) for v in variants])
+    means = model.predict_distribution(feats.astype(np.float32), tech) @ np.arange(1, 11)
+    assert (np.diff(means) < 0).all(), means
+
+
+@pytest.fixture(scope="session")
+def tiny_set(shared_data):
+    """36 snapshots: pristine plus three damages at moderate and strong strength (features extracted here)."""
+    photos = [p for p in data.list_photos(shared_data) if not p.professional][::5][:36]
+    jobs = []
+    for i in range(len(photos)):
+        jobs.append(data.Job(i, "pristine"))
+        damage = ("defocus", "noise", "underexposure")[i % 3]
+        jobs += [data.Job(i, "damaged", damage, s) for s in (1, 2)]
+    features = data.extract_job_features(photos, jobs, cache_dir=None, log=lambda *_: None)
+    folds = np.array([0 if i < 24 else 1 for i in range(len(photos))])
+    return photos, jobs, features, JobTable.build(photos, jobs, folds)
+
+
+def test_training_on_a_tiny_set_learns_to_rank_held_out_photos(tiny_set):
+    photos, jobs, features, table = tiny_set
+    cfg = FitConfig()
+    X = model_inputs(features, cfg.inputs)
+    train, test = np.flatnonzero(table.fold == 0), np.flatnonzero(table.fold == 1)
+    head = fit_head(X, table, train, photos, cfg)
+    means = predict(head, X) @ np.arange(1, 11)
+    figures = damage_figures(means, table, rows=test)
+    wins = [figures["per_type"][d][s] for d in ("defocus", "noise", "underexposure") for s in ("moderate", "strong")]
+    assert np.mean(wins) >= 0.8, figures["per_type"]  # chance is 0.5
+    pristine = means[test][table.kind[test] == "pristine"]
+    damaged = means[test][table.kind[test] == "damaged"]
+    assert auc(pristine, damaged) > 0.75
+
+
+def test_training_is_reproducible(tiny_set):
+    photos, jobs, features, table = tiny_set
+    cfg = FitConfig()
+    X = model_inputs(features, cfg.inputs)
+    rows = np.flatnonzero(table.fold == 0)
+    a = predict(fit_head(X, table, rows, photos, cfg), X)
+    b = predict(fit_head(X, table, rows, photos, cfg), X)
+    assert np.array_equal(a, b)
