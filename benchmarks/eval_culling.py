@@ -1,0 +1,294 @@
+"""How well does `photocritic cull` group bursts and pick the clean frame? Pairwise precision/recall.
+
+Builds synthetic bursts from the real photos in ../shared/data/photos/: for each source photo, the
+untouched ("clean") frame plus a few copies that are shifted, cropped or slightly rotated AND carry
+one defect (Gaussian or motion blur, 1-2 stops of over/under exposure, sensor noise). Half of the
+bursts carry EXIF capture times a fraction of a second apart (DateTimeOriginal + SubSecTimeOriginal,
+one camera), half carry no EXIF at all. They are mixed with the remaining photos, left as they are,
+as unrelated singles. Then everything goes through the same code as the CLI (score -> group -> rank)
+and we report:
+
+* pairwise precision / recall / F1 of the grouping (a pair is "together" when both photos share a
+  group; truth = same source photo);
+* pick accuracy: the share of bursts whose pick is the clean frame;
+* unrelated photos wrongly merged with anything.
+
+    python benchmarks/eval_culling.py                      # 40 bursts + the other photos as singles
+    python benchmarks/eval_culling.py --bursts 20 --seed 1
+
+The same synthesis is used by tests/culling (imported from this file).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_PHOTOS = Path(os.environ.get("PHOTOCRITIC_SHARED_DATA", ROOT.parent / "shared" / "data")) / "photos"
+
+#: Files in ../shared/data/photos that are one photo twice (re-saved copies): one truth group.
+KNOWN_DUPLICATES = {"Issue 600 (1).jpg": "Issue 600", "Issue 600 (2).jpg": "Issue 600"}
+#: Photos smaller than this (test files: a 1x1 pixel, a 100x100 flat patch) are left out of the mix.
+MIN_SIDE = 256
+
+GEOMETRY = ("shift", "crop", "rotate", "none")
+DEFECTS = ("blur", "motion", "dark", "bright", "noise")
+
+
+@dataclass
+class Frame:
+    path: Path
+    source: str  # the burst's source photo (truth label)
+    clean: bool
+    geometry: str
+    defect: str | None
+    taken_at: datetime | None
+
+
+@dataclass
+class Burst:
+    source: str
+    frames: list[Frame] = field(default_factory=list)
+    with_exif: bool = True
+
+
+def _load(path: Path, long_side: int) -> Image.Image:
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        if max(image.size) > long_side:
+            image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+        return image.copy()
+
+
+def apply_geometry(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
+    """A burst's frames all leave the camera at one size, so a changed frame is resized back."""
+    changed = _geometry(image, kind, rng)
+    return changed if changed.size == image.size else changed.resize(image.size, Image.Resampling.LANCZOS)
+
+
+def _geometry(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
+    w, h = image.size
+    if kind == "shift":  # the photographer moved a little: a 94% window at another place
+        cw, ch = int(w * 0.94), int(h * 0.94)
+        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        return image.crop((x, y, x + cw, y + ch))
+    if kind == "crop":  # zoomed in a little: an 80-90% window
+        f = rng.uniform(0.80, 0.90)
+        cw, ch = int(w * f), int(h * f)
+        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        return image.crop((x, y, x + cw, y + ch))
+    if kind == "rotate":  # a tilted horizon: 2-5 degrees, cropped to hide the corners
+        angle = rng.choice([-1, 1]) * rng.uniform(2, 5)
+        rotated = image.rotate(angle, resample=Image.Resampling.BICUBIC)
+        margin = math.sin(math.radians(abs(angle))) * 1.1
+        dx, dy = int(h * margin), int(w * margin)
+        return rotated.crop((dx, dy, w - dx, h - dy))
+    return image.copy()
+
+
+def apply_defect(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
+    long_side = max(image.size)
+    if kind == "blur":  # missed focus: Gaussian, 0.4-0.8% of the long side
+        return image.filter(ImageFilter.GaussianBlur(long_side * rng.uniform(0.004, 0.008)))
+    if kind == "motion":  # camera shake: a horizontal or vertical box blur, 1-2% of the long side
+        length = max(3, int(long_side * rng.uniform(0.01, 0.02)) | 1)
+        kernel = np.zeros((length, length), np.float32)
+        if rng.random() < 0.5:
+            kernel[length // 2, :] = 1.0 / length
+        else:
+            kernel[:, length // 2] = 1.0 / length
+        from scipy import ndimage
+
+        pixels = np.asarray(image, dtype=np.float32)
+        out = np.stack([ndimage.convolve(pixels[..., c], kernel, mode="reflect") for c in range(3)], axis=-1)
+        return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+    if kind in ("dark", "bright"):  # 1-2 stops in linear light
+        stops = rng.uniform(1.0, 2.0) * (-1 if kind == "dark" else 1)
+        pixels = np.asarray(image, dtype=np.float32) / 255.0
+        linear = np.where(pixels <= 0.04045, pixels / 12.92, ((pixels + 0.055) / 1.055) ** 2.4) * (2.0**stops)
+        linear = np.clip(linear, 0, 1)
+        srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+        return Image.fromarray((srgb * 255 + 0.5).astype(np.uint8))
+    if kind == "noise":  # high ISO: Gaussian noise, sigma 10-18 levels
+        pixels = np.asarray(image, dtype=np.float32)
+        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(10, 18), pixels.shape)
+        return Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
+    raise ValueError(kind)
+
+
+def save_frame(image: Image.Image, path: Path, taken_at: datetime | None, camera: tuple[str, str] | None) -> None:
+    """JPEG, with EXIF DateTimeOriginal + SubSecTimeOriginal + Make/Model when *taken_at* is given."""
+    if taken_at is None:
+        image.save(path, "JPEG", quality=92)
+        return
+    exif = Image.Exif()
+    make, model = camera or ("Synthetic", "Burst Cam")
+    exif[0x010F] = make
+    exif[0x0110] = model
+    ifd = exif.get_ifd(0x8769)
+    ifd[0x9003] = taken_at.strftime("%Y:%m:%d %H:%M:%S")
+    ifd[0x9291] = f"{taken_at.microsecond // 1000:03d}"
+    image.save(path, "JPEG", quality=92, exif=exif)
+
+
+def make_bursts(
+    sources: list[Path],
+    out_dir: Path,
+    rng: random.Random,
+    frames_per_burst: tuple[int, int] = (3, 6),
+    long_side: int = 1024,
+    exif_share: float = 0.5,
+) -> list[Burst]:
+    """One burst per source photo: the clean frame plus defective near-copies (never the source file itself)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bursts = []
+    start = datetime(2024, 6, 1, 9, 0, 0)
+    for index, source in enumerate(sources):
+        image = _load(source, long_side)
+        with_exif = rng.random() < exif_share
+        burst = Burst(source=source.name, with_exif=with_exif)
+        count = rng.randint(*frames_per_burst)
+        clean_at = rng.randrange(count)
+        base = start + timedelta(minutes=7 * index)
+        camera = ("Synthetic", f"Burst Cam {index % 3}")
+        for frame_no in range(count):
+            taken_at = base + timedelta(seconds=0.35 * frame_no) if with_exif else None
+            if frame_no == clean_at:
+                geometry, defect, frame = "none", None, image
+            else:
+                geometry = rng.choice(GEOMETRY)
+                defect = rng.choice(DEFECTS)
+                frame = apply_defect(apply_geometry(image, geometry, rng), defect, rng)
+            path = out_dir / f"b{index:03d}_{frame_no}_{geometry}_{defect or 'clean'}.jpg"
+            save_frame(frame, path, taken_at, camera)
+            burst.frames.append(Frame(path, source.name, frame_no == clean_at, geometry, defect, taken_at))
+        bursts.append(burst)
+    return bursts
+
+
+def pairwise_scores(truth: dict[str, str], predicted: dict[str, object]) -> dict[str, float]:
+    """Pairwise precision/recall/F1 of a clustering: *truth* and *predicted* map path -> cluster label."""
+    paths = sorted(truth)
+    tp = fp = fn = 0
+    for a, b in combinations(paths, 2):
+        same_truth = truth[a] == truth[b]
+        same_pred = predicted[a] == predicted[b]
+        tp += same_truth and same_pred
+        fp += same_pred and not same_truth
+        fn += same_truth and not same_pred
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+
+
+def evaluate(bursts: list[Burst], singles: list[Path], records: list[dict]) -> dict:
+    by_path = {os.path.realpath(r["path"]): r for r in records}
+    truth: dict[str, str] = {}
+    for burst in bursts:
+        for frame in burst.frames:
+            truth[os.path.realpath(frame.path)] = "burst:" + burst.source
+    for single in singles:
+        truth[os.path.realpath(single)] = "single:" + KNOWN_DUPLICATES.get(single.name, single.name)
+    predicted = {p: by_path[p]["group"] for p in truth}
+    result = pairwise_scores(truth, predicted)
+    for subset in (True, False):
+        chosen = [b for b in bursts if b.with_exif == subset]
+        sub_truth = {p: t for p, t in truth.items() if any(os.path.realpath(f.path) == p for b in chosen for f in b.frames) or t.startswith("single:")}
+        result["exif" if subset else "no_exif"] = pairwise_scores(sub_truth, {p: predicted[p] for p in sub_truth})
+    clean_picks = 0
+    wrong = []
+    for burst in bursts:
+        picks = [f for f in burst.frames if by_path[os.path.realpath(f.path)]["pick"]]
+        clean = [f for f in burst.frames if f.clean][0]
+        if any(f.clean for f in picks) and len(picks) == 1:
+            clean_picks += 1
+        else:
+            wrong.append({"burst": burst.source, "picked": [f.path.name for f in picks], "clean": clean.path.name})
+    group_sizes: dict[object, int] = {}
+    for p in truth:
+        group_sizes[predicted[p]] = group_sizes.get(predicted[p], 0) + 1
+    # singles wrongly merged: in a group with a photo of another truth label
+    members: dict[object, set[str]] = {}
+    for p in truth:
+        members.setdefault(predicted[p], set()).add(truth[p])
+    merged_singles = [Path(p).name for p, t in truth.items() if t.startswith("single:") and len(members[predicted[p]]) > 1]
+    result.update(
+        bursts=len(bursts),
+        frames=sum(len(b.frames) for b in bursts),
+        singles=len(singles),
+        pick_clean=clean_picks / len(bursts) if bursts else 1.0,
+        wrong_picks=wrong,
+        merged_singles=merged_singles,
+    )
+    return result
+
+
+def _big_enough(path: Path) -> bool:
+    with Image.open(path) as image:
+        return min(image.size) >= MIN_SIDE
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bursts", type=int, default=40, help="how many source photos become bursts")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS)
+    parser.add_argument("--keep", type=Path, default=None, help="build the bursts here and keep them")
+    parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    args = parser.parse_args()
+
+    from photocritic.culling import cull_records
+    from photocritic.scoring import Scorer
+
+    rng = random.Random(args.seed)
+    photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg") and _big_enough(p))
+    rng.shuffle(photos)
+    sources, singles = photos[: args.bursts], photos[args.bursts :]
+    # a source's re-saved duplicate belongs to its burst, not among the unrelated photos
+    duplicated = {KNOWN_DUPLICATES[p.name] for p in sources if p.name in KNOWN_DUPLICATES}
+    singles = [p for p in singles if KNOWN_DUPLICATES.get(p.name) not in duplicated]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="cull-eval-"))
+    try:
+        bursts = make_bursts(sources, work / "bursts", rng)
+        files = [f.path for b in bursts for f in b.frames] + singles
+        started = time.perf_counter()
+        scorer = Scorer(catalog=work / "catalog.sqlite")
+        try:
+            records = cull_records(scorer, files)
+        finally:
+            scorer.close()
+        elapsed = time.perf_counter() - started
+        result = evaluate(bursts, singles, records)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{result['bursts']} bursts ({result['frames']} frames) + {result['singles']} unrelated photos, seed {args.seed}, {elapsed:.0f} s")
+    for name, part in (("all", result), ("bursts with EXIF times", result["exif"]), ("bursts without EXIF", result["no_exif"])):
+        print(f"  {name:24s} pairwise precision {part['precision']:.3f}  recall {part['recall']:.3f}  F1 {part['f1']:.3f}")
+    print(f"  pick is the clean frame in {result['pick_clean'] * 100:.1f}% of bursts")
+    print(f"  unrelated photos merged into a group: {len(result['merged_singles'])} {result['merged_singles'][:10]}")
+    for miss in result["wrong_picks"]:
+        print(f"    wrong pick: {miss}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()

@@ -1,0 +1,281 @@
+"""Group bursts and near-duplicates without comparing every photo with every other.
+
+Candidate pairs come from two cheap sources:
+
+* **time neighbours**: per camera, photos sorted by capture time; each photo is paired with the next
+  few taken within ``time_gap`` seconds (EXIF DateTimeOriginal with sub-seconds);
+* **visual neighbours**: the ``neighbours`` nearest photos by cosine similarity of the backbone
+  embedding, found exactly for small sets and with a FAISS inverted-file index (on a 128-d
+  projection) for large ones.
+
+A candidate pair becomes an edge when its embeddings are similar enough: ``similarity`` on its
+own, the lower ``time_similarity`` when the two were shot by one camera within ``time_gap``, or
+``hash_similarity`` when a perceptual hash (pHash, computed lazily and only for such borderline
+pairs) also says the frames are near-identical. Edges join groups with union-find, strongest
+first, and a merge is refused when the two groups' mean embeddings disagree (``group_similarity``)
+so that a long chain of slowly changing frames cannot swallow a whole shoot.
+
+Memory is linear in the number of photos: the unit embeddings (float16 above ``EXACT_LIMIT``
+photos), a 128-d projection for the index, at most ``neighbours + time_window`` candidate pairs
+per photo, and one running sum per group found; nothing is quadratic.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+#: Above this many photos, neighbours come from an approximate FAISS index instead of exact search.
+EXACT_LIMIT = 20_000
+
+
+@dataclass
+class GroupingConfig:
+    """Thresholds for :func:`group_bursts`; cosine similarities of backbone embeddings, in -1..1."""
+
+    similarity: float = 0.75  # near-duplicates whatever their capture times
+    time_similarity: float = 0.50  # enough when one camera shot both within time_gap
+    time_gap: float = 4.0  # seconds between two frames of one burst
+    time_window: int = 6  # each photo is compared with this many later photos of its camera
+    hash_similarity: float = 0.55  # borderline pairs that a perceptual hash confirms
+    hash_distance: int = 14  # pHash bits (of 64) that may differ for the hash to confirm
+    group_similarity: float = 0.50  # two groups merge only if their mean embeddings are this close
+    neighbours: int = 8  # visual neighbours looked up per photo
+
+
+def parse_time(value: str | None) -> float | None:
+    """Seconds on the camera's own clock from an ISO 8601 time (the time zone, if any, is ignored)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    moment = moment.replace(tzinfo=None)
+    return (moment - datetime(1970, 1, 1)).total_seconds()
+
+
+class UnionFind:
+    """Disjoint sets; each merged set keeps the sum of its members' unit embeddings (for the group guard).
+
+    Sums are kept only for sets of two or more, so memory grows with the groups found, not with n.
+    """
+
+    def __init__(self, n: int, vectors: np.ndarray | None = None) -> None:
+        self.parent = np.arange(n)
+        self.size = np.ones(n, dtype=np.int64)
+        self.vectors = vectors
+        self.sums: dict[int, np.ndarray] = {}
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:  # path compression
+            self.parent[i], i = root, self.parent[i]
+        return int(root)
+
+    def _sum(self, root: int) -> np.ndarray:
+        found = self.sums.get(root)
+        return found if found is not None else self.vectors[root].astype(np.float32)
+
+    def group_cosine(self, a: int, b: int) -> float:
+        if self.vectors is None:
+            return 1.0
+        sa, sb = self._sum(a), self._sum(b)
+        denominator = float(np.linalg.norm(sa) * np.linalg.norm(sb))
+        return float(sa @ sb) / denominator if denominator > 0 else 0.0
+
+    def union(self, a: int, b: int) -> int:
+        if self.size[a] < self.size[b]:
+            a, b = b, a
+        if self.vectors is not None:
+            self.sums[a] = self._sum(a) + self._sum(b)
+            self.sums.pop(b, None)
+        self.parent[b] = a
+        self.size[a] += self.size[b]
+        return a
+
+
+def normalise(vectors: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Unit rows (zero rows stay zero), computed in chunks; *dtype* float16 halves the memory."""
+    vectors = np.asarray(vectors)
+    out = np.empty(vectors.shape, dtype=dtype)
+    for start in range(0, len(vectors), 8192):
+        chunk = np.nan_to_num(vectors[start : start + 8192].astype(np.float32))
+        norms = np.linalg.norm(chunk, axis=1, keepdims=True)
+        out[start : start + 8192] = chunk / np.maximum(norms, 1e-12)
+    return out
+
+
+def pair_cosines(unit: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact cosines of the pairs (a[k], b[k]) of unit rows, in chunks."""
+    out = np.empty(len(a), dtype=np.float32)
+    for start in range(0, len(a), 32768):
+        ua = unit[a[start : start + 32768]].astype(np.float32)
+        ub = unit[b[start : start + 32768]].astype(np.float32)
+        out[start : start + 32768] = np.einsum("ij,ij->i", ua, ub)
+    return out
+
+
+def project(unit: np.ndarray, dims: int = 128, sample: int = 20_000, seed: int = 0) -> np.ndarray:
+    """Centred unit vectors projected on their top *dims* principal axes, for the index only.
+
+    Centring removes the component every photo shares, so the projection keeps what tells photos
+    apart; the similarities that decide anything are computed afterwards on the full vectors.
+    """
+    if unit.shape[1] <= dims:
+        return np.ascontiguousarray(unit, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(unit), size=min(sample, len(unit)), replace=False)
+    fit = unit[np.sort(rows)].astype(np.float32)
+    mean = fit.mean(axis=0)
+    fit -= mean
+    _, eigenvectors = np.linalg.eigh(fit.T @ fit)  # d x d covariance: cheaper than an SVD of the sample
+    basis = np.ascontiguousarray(eigenvectors[:, ::-1][:, :dims], dtype=np.float32)
+    out = np.empty((len(unit), dims), dtype=np.float32)
+    for start in range(0, len(unit), 8192):
+        out[start : start + 8192] = (unit[start : start + 8192].astype(np.float32) - mean) @ basis
+    return normalise(out)
+
+
+def visual_neighbours(unit: np.ndarray, k: int, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities, indices), each n x k: the k nearest other photos by cosine (-1 where none)."""
+    n = len(unit)
+    k = min(k, n - 1)
+    if k <= 0:
+        return np.zeros((n, 0), np.float32), np.zeros((n, 0), np.int64)
+    if n <= exact_limit:
+        unit = np.asarray(unit, dtype=np.float32)
+        sims = np.empty((n, k), np.float32)
+        idx = np.empty((n, k), np.int64)
+        for start in range(0, n, 2048):  # blocks keep memory at 2048 x n
+            block = unit[start : start + 2048] @ unit.T
+            rows = np.arange(block.shape[0])
+            block[rows, rows + start] = -np.inf
+            top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            sims[start : start + 2048] = np.take_along_axis(block, top, axis=1)
+            idx[start : start + 2048] = top
+        return sims, idx
+    import faiss
+
+    data = np.ascontiguousarray(project(unit))
+    nlist = int(min(4096, max(64, 4 * math.sqrt(n))))
+    quantiser = faiss.IndexFlatIP(data.shape[1])
+    index = faiss.IndexIVFFlat(quantiser, data.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+    train = data[np.random.default_rng(0).choice(n, size=min(n, nlist * 40), replace=False)]
+    index.train(train)
+    index.add(data)
+    index.nprobe = 12
+    _, idx = index.search(data, k + 1)
+    del data, index
+    idx = idx.astype(np.int64)
+    idx[idx == np.arange(n)[:, None]] = -1  # each photo is its own nearest neighbour
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    cols = idx.reshape(-1)
+    sims = np.full(len(cols), -1.0, np.float32)
+    found = cols >= 0
+    sims[found] = pair_cosines(unit, rows[found], cols[found])  # exact, on the full vectors
+    return sims.reshape(n, -1), idx
+
+
+def time_neighbours(times: Sequence[float | None], cameras: Sequence[str | None], gap: float, window: int) -> list[tuple[int, int]]:
+    """Pairs of photos from one camera taken within *gap* seconds, each with its next *window* photos."""
+    by_camera: dict[str, list[int]] = {}
+    for i, (t, camera) in enumerate(zip(times, cameras)):
+        if t is not None:
+            by_camera.setdefault(camera or "", []).append(i)
+    pairs = []
+    for members in by_camera.values():
+        members.sort(key=lambda i: times[i])
+        for pos, i in enumerate(members):
+            for j in members[pos + 1 : pos + 1 + window]:
+                if times[j] - times[i] > gap:
+                    break
+                pairs.append((i, j))
+    return pairs
+
+
+def hamming(a: int, b: int) -> int:
+    return int(a ^ b).bit_count()
+
+
+def group_bursts(
+    embeddings: np.ndarray,
+    times: Sequence[float | None] | None = None,
+    cameras: Sequence[str | None] | None = None,
+    config: GroupingConfig | None = None,
+    hash_of: Callable[[int], int | None] | None = None,
+    exact_limit: int = EXACT_LIMIT,
+) -> np.ndarray:
+    """Group labels (0..g-1, numbered in input order) for n photos.
+
+    *embeddings* is n x d (rows of zeros or NaN for photos without one: they stay alone); *times*
+    seconds or None per photo; *cameras* a name or None; *hash_of(i)* the 64-bit perceptual hash of
+    photo *i* (or None), called only for borderline pairs.
+    """
+    config = config or GroupingConfig()
+    n = len(embeddings)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    times = list(times) if times is not None else [None] * n
+    cameras = list(cameras) if cameras is not None else [None] * n
+    unit = normalise(embeddings, dtype=np.float16 if n > exact_limit else np.float32)
+    valid = np.abs(unit).max(axis=1) > 0
+
+    candidates: dict[tuple[int, int], float] = {}
+    valid_index = np.flatnonzero(valid)
+    if len(valid_index) > 1:
+        sims, idx = visual_neighbours(unit[valid_index] if len(valid_index) < n else unit, config.neighbours, exact_limit)
+        floor = min(config.similarity, config.time_similarity, config.hash_similarity)
+        rows, cols = np.nonzero((sims >= floor) & (idx >= 0))
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            a, b = int(valid_index[r]), int(valid_index[idx[r, c]])
+            candidates[(min(a, b), max(a, b))] = float(sims[r, c])
+    near_in_time = set()
+    for a, b in time_neighbours(times, cameras, config.time_gap, config.time_window):
+        if valid[a] and valid[b]:
+            key = (min(a, b), max(a, b))
+            near_in_time.add(key)
+            if key not in candidates:
+                candidates[key] = float(unit[a].astype(np.float32) @ unit[b].astype(np.float32))
+
+    hashes: dict[int, int | None] = {}
+
+    def cached_hash(i: int) -> int | None:
+        if i not in hashes:
+            hashes[i] = hash_of(i) if hash_of else None
+        return hashes[i]
+
+    edges = []
+    for (a, b), sim in candidates.items():
+        if sim >= config.similarity:
+            edges.append((sim, a, b, config.similarity))
+        elif (a, b) in near_in_time and sim >= config.time_similarity:
+            edges.append((sim, a, b, config.time_similarity))
+        elif hash_of is not None and sim >= config.hash_similarity:
+            ha, hb = cached_hash(a), cached_hash(b)
+            if ha is not None and hb is not None and hamming(ha, hb) <= config.hash_distance:
+                edges.append((sim, a, b, config.hash_similarity))
+    edges.sort(key=lambda e: -e[0])
+
+    sets = UnionFind(n, unit)
+    for sim, a, b, threshold in edges:
+        ra, rb = sets.find(a), sets.find(b)
+        if ra == rb:
+            continue
+        if sets.size[ra] + sets.size[rb] > 2 and sets.group_cosine(ra, rb) < min(threshold, config.group_similarity):
+            continue
+        sets.union(ra, rb)
+
+    labels = np.empty(n, dtype=np.int64)
+    numbering: dict[int, int] = {}
+    for i in range(n):
+        labels[i] = numbering.setdefault(sets.find(i), len(numbering))
+    return labels
+
+
+__all__ = ["GroupingConfig", "UnionFind", "group_bursts", "parse_time", "time_neighbours", "visual_neighbours"]

@@ -1,0 +1,158 @@
+"""Score -> group -> inspect look-alikes -> rank: one record per photo, as `photocritic cull` prints it."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from photocritic.culling.faces import FrameReport, blinks, inspect_file
+from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
+from photocritic.culling.ranking import Candidate, RankWeights, rank_group
+
+#: Length of the backbone embedding at the end of each catalog feature vector.
+EMBED_DIM = 1280
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def perceptual_hash(path: str | os.PathLike) -> int | None:
+    """64-bit pHash (imagehash) of the oriented photo decoded small; None if unreadable."""
+    import imagehash
+    from PIL import Image
+
+    from photocritic.imaging import PhotoError, decode_for_model
+
+    try:
+        pixels = decode_for_model(path, long_side=256).pixels
+    except PhotoError:
+        return None
+    return int(str(imagehash.phash(Image.fromarray(pixels))), 16)
+
+
+def cull_records(
+    scorer,
+    files: Iterable[str | os.PathLike],
+    config: GroupingConfig | None = None,
+    weights: RankWeights | None = None,
+    faces: bool = True,
+    use_hash: bool = True,
+    progress: ProgressCallback | None = None,
+    workers: int | None = None,
+) -> list[dict]:
+    """Cull *files* with a :class:`photocritic.scoring.Scorer`; records sorted by group, then rank.
+
+    Each record: path, group (1..; shared by look-alikes), group_size, rank (1 = best in its group),
+    pick, score, quality, reasons, taken_at, camera, sharpness, exposure_ev, faces, closed_eyes,
+    error. A photo that could not be read has group, rank and pick null and its error in reasons.
+    """
+    records: list[dict] = []
+    vectors: list[np.ndarray | None] = []
+    for record, row in scorer.iter_scored(files, progress):
+        records.append(record)
+        features = row.features if row is not None and record["error"] is None else None
+        vectors.append(np.asarray(features[-EMBED_DIM:], dtype=np.float16) if features is not None and len(features) >= EMBED_DIM else None)
+    missing = [r["path"] for r, v in zip(records, vectors) if v is None and r["error"] is None]
+    if missing and scorer.catalog is not None:
+        found = scorer.catalog.embeddings(missing, dim=EMBED_DIM)
+        vectors = [found.get(r["path"], v) if v is None else v for r, v in zip(records, vectors)]
+    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2))
+
+
+def cull_scored(
+    records: list[dict],
+    vectors: list[np.ndarray | None],
+    config: GroupingConfig | None = None,
+    weights: RankWeights | None = None,
+    faces: bool = True,
+    use_hash: bool = True,
+    workers: int = 2,
+) -> list[dict]:
+    """The part of :func:`cull_records` after scoring: *vectors* are the embeddings (None if absent)."""
+    n = len(records)
+    usable = [i for i in range(n) if records[i]["error"] is None and vectors[i] is not None]
+    embeddings = np.zeros((len(usable), EMBED_DIM), dtype=np.float32)
+    for row, i in enumerate(usable):
+        embeddings[row] = vectors[i]
+    times = [parse_time(records[i].get("taken_at")) for i in usable]
+    cameras = [records[i].get("camera") for i in usable]
+    hash_of = (lambda row: perceptual_hash(records[usable[row]]["path"])) if use_hash else None
+    labels = group_bursts(embeddings, times, cameras, config, hash_of=hash_of) if usable else np.zeros(0, np.int64)
+
+    members: dict[int, list[int]] = {}
+    for row, label in enumerate(labels.tolist()):
+        members.setdefault(label, []).append(row)
+    unit = normalise(embeddings) if usable else embeddings
+
+    # a larger decode (faces, open eyes, grain) only for photos that have look-alikes
+    to_inspect = [usable[row] for rows in members.values() if len(rows) > 1 for row in rows]
+    reports: dict[int, FrameReport | None] = {}
+    if to_inspect:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for i, report in zip(to_inspect, pool.map(lambda i: inspect_file(records[i]["path"], faces), to_inspect)):
+                reports[i] = report
+
+    out: list[dict] = [dict() for _ in range(n)]
+    group_rows = sorted(members.values(), key=lambda rows: _group_key(records, [usable[r] for r in rows]))
+    for group_id, rows in enumerate(group_rows, start=1):
+        group_reports = [reports.get(usable[row]) for row in rows]
+        known = [r for r in group_reports if r is not None]
+        reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
+        closed = {usable[row]: (blinks(r.faces, reference.faces) if r is not None and reference is not None else 0) for row, r in zip(rows, group_reports)}
+        candidates = []
+        for row in rows:
+            i = usable[row]
+            report = reports.get(i)
+            candidates.append(
+                Candidate(
+                    index=i,
+                    score=records[i]["score"],
+                    technical=records[i].get("technical") or {},
+                    faces=report.faces.count if report is not None and faces else None,
+                    closed_eyes=closed[i],
+                    grain=report.noise if report is not None else None,
+                    sharpness=report.sharpness if report is not None else None,
+                )
+            )
+        sims = unit[rows] @ unit[rows].T if len(rows) > 1 else None
+        for ranked in rank_group(candidates, weights, sims):
+            i = ranked.index
+            report = reports.get(i)
+            out[i] = _record(records[i], group_id, len(rows), ranked.rank, ranked.pick, ranked.quality, ranked.reasons, report, faces, closed[i])
+    for i in range(n):
+        if not out[i]:
+            reason = records[i]["error"] or "no embedding in the catalog"
+            out[i] = _record(records[i], None, None, None, None, None, [f"could not be judged: {reason}"], None, faces, None)
+    order = sorted(range(n), key=lambda i: (out[i]["group"] is None, out[i]["group"] or 0, out[i]["rank"] or 0))
+    return [out[i] for i in order]
+
+
+def _group_key(records: list[dict], indices: list[int]) -> tuple:
+    times = sorted(t for t in (records[i].get("taken_at") for i in indices) if t)
+    paths = sorted(records[i]["path"] for i in indices)
+    return (times[0] if times else "~", paths[0])
+
+
+def _record(record: dict, group, size, rank, pick, quality, reasons, report: FrameReport | None, faces: bool, closed: int | None) -> dict:
+    technical = record.get("technical") or {}
+    return {
+        "path": record["path"],
+        "group": group,
+        "group_size": size,
+        "rank": rank,
+        "pick": pick,
+        "score": record.get("score"),
+        "quality": quality,
+        "reasons": reasons,
+        "taken_at": record.get("taken_at"),
+        "camera": record.get("camera"),
+        "sharpness": technical.get("sharpness_peak"),
+        "exposure_ev": technical.get("exposure_ev"),
+        "faces": report.faces.count if report is not None and faces else None,
+        "closed_eyes": closed if report is not None and faces else None,
+        "error": record.get("error"),
+    }
+
+
+__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "perceptual_hash"]

@@ -1,0 +1,176 @@
+"""Rank the photos of one group and say why, in short sentences a photographer would use.
+
+Between near-identical frames the aesthetic model's score moves little and not always for the
+right reasons, so each frame's *quality* is the model's score (half weight) minus penalties for
+what actually separates frames of one burst, each measured against the group itself:
+
+* **sharpness where the subject is**: the sharpest cell of a 4x4 grid (``sharpness_peak``, log10
+  of the Laplacian variance); 1.5 points per decade below the group's sharpest frame. Grain
+  raises Laplacian variance too, so a frame much noisier than the group is credited no more
+  sharpness than the group's median and pays for its grain;
+* **exposure**: distance from a mid-grey average beyond 0.7 stop (0.5 point per stop: within one
+  burst the scene is the same, so the frame nearer a normal exposure is the better one) and
+  distance from the burst's median exposure beyond 0.3 stop (0.7 point per stop: the camera's
+  metering is right for most frames, the outliers are the mistakes), plus highlights clipped or
+  shadows crushed beyond the group's median;
+* **eyes**: a face with no open eye, when another frame of the group shows more open eyes (see
+  :mod:`photocritic.culling.faces`), costs 1.5 points per face.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class RankWeights:
+    score: float = 0.5  # per point of the model's 1-10 score
+    sharpness: float = 1.5  # per decade of Laplacian variance below the group's sharpest
+    exposure: float = 0.5  # per stop away from a mid-grey exposure, beyond exposure_tolerance
+    exposure_outlier: float = 0.7  # per stop away from the group's median exposure, beyond 0.3 stop
+    clipping: float = 6.0  # per share of the frame newly clipped (0.1 = 10% -> 0.6 points)
+    noise: float = 1.5  # a frame much grainier than the rest
+    eyes: float = 1.5  # per face with closed eyes
+    exposure_tolerance: float = 0.7
+
+
+@dataclass
+class Candidate:
+    """What ranking needs to know about one photo."""
+
+    index: int
+    score: float
+    technical: dict
+    faces: int | None = None  # faces found (None: not looked for)
+    closed_eyes: int = 0  # faces that blink here but show open eyes in another frame of the group
+    grain: float | None = None  # noise sigma from a larger decode (faces.noise_sigma); None: unknown
+    sharpness: float | None = None  # faces.directional_sharpness from the same decode; None: unknown
+
+
+@dataclass
+class Ranked:
+    index: int
+    rank: int
+    pick: bool
+    quality: float
+    reasons: list[str]
+
+
+def _stops(value: float) -> str:
+    rounded = round(value * 2) / 2
+    text = f"{rounded:g}"
+    return f"{text} stop" if rounded == 1 else f"{text} stops"
+
+
+def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None, similarities: np.ndarray | None = None) -> list[Ranked]:
+    """Ranks 1..n (1 = pick) for one group; *similarities* is the n x n cosine matrix if known."""
+    w = weights or RankWeights()
+    n = len(members)
+    if n == 1:
+        return [Ranked(members[0].index, 1, True, _safe(members[0].score) * w.score, ["no similar photo: kept"])]
+
+    tech = [m.technical or {} for m in members]
+    if all(m.sharpness is not None for m in members):
+        peak = np.array([_num(m.sharpness) for m in members])
+    else:
+        peak = np.array([_num(t.get("sharpness_peak")) for t in tech])
+    if all(m.grain is not None for m in members):
+        noise = np.array([_num(m.grain) for m in members])
+    else:  # the working image's Immerkaer estimate: cruder, texture inflates it
+        noise = np.array([_num(t.get("noise")) for t in tech])
+    ev = np.array([_num(t.get("exposure_ev")) for t in tech])
+    highlights = np.array([_num(t.get("highlights_clipped")) for t in tech])
+    shadows = np.array([_num(t.get("shadows_clipped")) for t in tech])
+    scores = np.array([_safe(m.score) for m in members])
+
+    # grain: against the quietest of the frames that are not soft (blur removes grain along with detail)
+    crisp = peak >= np.median(peak) - 0.3
+    quiet = float(noise[crisp].min())
+    noisy = (noise >= 1.5 * max(quiet, 0.5)) & (noise - quiet >= 4.0)
+    credited = np.where(noisy, np.minimum(peak, np.median(peak)), peak)
+    sharp_gap = credited.max() - credited
+    clip_gain = np.maximum(0.0, highlights - np.median(highlights)) + np.maximum(0.0, shadows - np.median(shadows))
+
+    closed = np.array([m.closed_eyes if m.faces else 0 for m in members])
+    with_faces = [m.faces for m in members if m.faces]
+    eyes_gap = closed - closed.min() if with_faces else np.zeros(n)
+
+    penalties = {
+        "sharpness": w.sharpness * sharp_gap,
+        "exposure": w.exposure * np.maximum(0.0, np.abs(ev) - w.exposure_tolerance)
+        + w.exposure_outlier * np.maximum(0.0, np.abs(ev - np.median(ev)) - 0.3),
+        "clipping": w.clipping * np.maximum(0.0, clip_gain - 0.01),
+        "noise": w.noise * noisy,
+        "eyes": w.eyes * eyes_gap,
+    }
+    quality = w.score * scores - sum(penalties.values())
+    order = sorted(range(n), key=lambda i: (-quality[i], -scores[i], i))
+    pick = order[0]
+
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    # the pick: what it wins on
+    won = []
+    if credited[pick] >= credited.max() - 1e-9 and sharp_gap.max() > 0.15:
+        won.append(f"sharpest of {n}")
+    if eyes_gap.max() > 0 and eyes_gap[pick] == 0:
+        won.append("eyes open")
+    if penalties["exposure"][pick] == 0 and penalties["exposure"].max() > 0.5:
+        won.append("well exposed")
+    if scores[pick] >= scores.max() - 1e-9:
+        won.append(f"highest aesthetic score of {n}")
+    if not won:
+        won = [f"best of {n}: the best balance of sharpness, exposure and score"]
+    elif not any(r.startswith(("sharpest", "highest")) for r in won):
+        won.insert(0, f"best of {n}")
+    reasons[pick] = won
+
+    for i in order[1:]:
+        found: list[tuple[float, str]] = []
+        if sharp_gap[i] - sharp_gap[pick] > 0.15:
+            sim = similarities[i, pick] if similarities is not None else None
+            if sim is not None and sim >= 0.9:
+                text = "nearly identical to a sharper shot"
+            else:
+                ratio = 10 ** -(sharp_gap[i] - sharp_gap[pick])
+                text = "blurred or shaken" if ratio < 0.2 else "less sharp than the pick"
+            found.append((penalties["sharpness"][i], text))
+        if ev[i] <= -w.exposure_tolerance and ev[i] < ev[pick] - 0.5:
+            found.append((penalties["exposure"][i], f"{_stops(-ev[i])} underexposed"))
+        elif ev[i] >= w.exposure_tolerance and ev[i] > ev[pick] + 0.5:
+            found.append((penalties["exposure"][i], f"{_stops(ev[i])} overexposed"))
+        if highlights[i] - np.median(highlights) > 0.02 and highlights[i] > highlights[pick]:
+            found.append((penalties["clipping"][i], f"highlights blown ({highlights[i] * 100:.0f}% of the frame)"))
+        if shadows[i] - np.median(shadows) > 0.03 and shadows[i] > shadows[pick]:
+            found.append((penalties["clipping"][i], f"shadows crushed ({shadows[i] * 100:.0f}% of the frame)"))
+        if noisy[i]:
+            found.append((penalties["noise"][i], "noisier than the others"))
+        if eyes_gap[i] > 0:
+            found.append((penalties["eyes"][i] + 10, "eyes closed"))  # people look for this first
+        if scores[pick] - scores[i] >= 0.3:
+            found.append((w.score * (scores[pick] - scores[i]), f"lower aesthetic score ({scores[i]:.1f} vs {scores[pick]:.1f})"))
+        found.sort(key=lambda item: -item[0])
+        texts = [text for _, text in found][:3]
+        reasons[i] = texts or ["a close second to the pick"]
+
+    out = []
+    for rank, i in enumerate(order, start=1):
+        out.append(Ranked(members[i].index, rank, rank == 1, round(float(quality[i]), 4), reasons[i]))
+    return out
+
+
+def _num(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def _safe(score: float | None) -> float:
+    return _num(score) if score is not None else 0.0
+
+
+__all__ = ["Candidate", "RankWeights", "Ranked", "rank_group"]

@@ -1,0 +1,46 @@
+"""Ranking inside a group: sharpness, exposure, grain, eyes, and the reasons given."""
+from __future__ import annotations
+
+import numpy as np
+
+from photocritic.culling.ranking import Candidate, rank_group
+
+TECH = {"sharpness_peak": 3.0, "noise": 2.0, "exposure_ev": -0.2, "highlights_clipped": 0.0, "shadows_clipped": 0.01}
+
+
+def tech(**changes):
+    return {**TECH, **changes}
+
+
+def test_a_single_photo_is_its_own_pick():
+    (only,) = rank_group([Candidate(0, 5.0, tech())])
+    assert only.pick and only.rank == 1 and only.reasons
+
+
+def test_the_sharp_frame_beats_a_blurred_one_with_a_higher_score():
+    ranked = rank_group([Candidate(0, 5.0, tech()), Candidate(1, 5.6, tech(sharpness_peak=1.8))], similarities=np.array([[1, 0.95], [0.95, 1]]))
+    by = {r.index: r for r in ranked}
+    assert by[0].pick and not by[1].pick
+    assert "nearly identical to a sharper shot" in by[1].reasons
+    assert any("sharpest" in reason for reason in by[0].reasons)
+
+
+def test_underexposure_is_said_in_stops():
+    ranked = rank_group([Candidate(0, 5.0, tech()), Candidate(1, 5.0, tech()), Candidate(2, 5.1, tech(exposure_ev=-2.2))])
+    dark = next(r for r in ranked if r.index == 2)
+    assert not dark.pick and "2 stops underexposed" in dark.reasons
+
+
+def test_eyes_closed_loses_and_is_the_first_reason():
+    ranked = rank_group([Candidate(0, 5.0, tech(), faces=1, closed_eyes=0), Candidate(1, 5.4, tech(), faces=1, closed_eyes=1)])
+    blink = next(r for r in ranked if r.index == 1)
+    assert not blink.pick and blink.reasons[0] == "eyes closed"
+
+
+def test_grain_does_not_pass_for_sharpness():
+    quiet = Candidate(0, 5.0, tech(sharpness_peak=3.0), grain=1.0)
+    grainy = Candidate(1, 5.3, tech(sharpness_peak=3.4), grain=9.0)
+    soft = Candidate(2, 4.8, tech(sharpness_peak=2.9), grain=0.8)
+    ranked = {r.index: r for r in rank_group([quiet, grainy, soft])}
+    assert ranked[0].pick
+    assert "noisier than the others" in ranked[1].reasons
