@@ -1,0 +1,93 @@
+"""`photocritic serve`: the web app (upload and score; cull a library folder in the browser)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from photocritic.cli.common import usage_error
+from photocritic.models.zoo import ModelError, available_models
+
+
+def serve_command(
+    library: Path = typer.Argument(None, help="A folder of photos to cull in the browser (optional).", show_default=False),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({', '.join(available_models()) or 'default'}) or a model bundle folder."),
+    catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
+    max_files: int = typer.Option(20, "--max-files", min=1, max=1000, help="Most photos per upload request."),
+    max_file_mb: float = typer.Option(50, "--max-file-mb", min=0.01, help="Largest upload accepted, per file, in MB."),
+    allow_host: list[str] = typer.Option(None, "--allow-host", help="Also accept requests for this Host name (repeatable; for a non-loopback --host)."),
+    sidecar: str = typer.Option("replace", "--sidecar", help="Sidecar naming: replace (IMG_1.xmp) | append (IMG_1.JPG.xmp)."),
+    pick_rating: int = typer.Option(4, "--pick-rating", min=0, max=5, help="Stars for the pick of each group (and photos you accept)."),
+    reject_rating: int = typer.Option(1, "--reject-rating", min=-1, max=5, help="Stars for the others; -1 = rejected (darktable, digiKam, Bridge)."),
+    pick_label: str = typer.Option(None, "--pick-label", help="xmp:Label for picks, e.g. Green."),
+    reject_label: str = typer.Option(None, "--reject-label", help="xmp:Label for rejects, e.g. Red."),
+    overwrite_ratings: bool = typer.Option(False, "--overwrite-ratings", help="Replace ratings you set in other tools on the photos of a group you did not act on."),
+    log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level: critical | error | warning | info | debug."),
+) -> None:
+    """Serve the web app: upload photos to score them, cull a library folder in the browser.
+
+    * `photocritic serve` : the upload page at http://127.0.0.1:8000/
+
+    * `photocritic serve ~/Pictures/shoot` : also cull that folder at http://127.0.0.1:8000/library
+
+    * `photocritic serve ~/Pictures/shoot --port 8765 --model runs/my-ava-run`
+
+    The JSON API is under /api/ (docs at /api/docs). Uploaded photos are scored and forgotten; culling
+    decisions go to XMP sidecars beside the photos with the options and rules of `photocritic cull --xmp`
+    (a key pressed on a photo writes the sidecars of its whole group). The server
+    listens on 127.0.0.1 unless you pass --host; it has no login, so expose it only to a network you trust.
+    """
+    import uvicorn
+
+    from photocritic.web.app import create_app
+    from photocritic.web.culling_view import XmpRules
+    from photocritic.web.security import default_allowed_hosts
+
+    if library is not None and not library.expanduser().is_dir():
+        raise usage_error(f"not a folder: {str(library)!r}")
+    if sidecar not in ("replace", "append"):
+        raise usage_error(f"--sidecar must be replace or append, not {sidecar!r}")
+    rules = XmpRules(
+        pick_rating=pick_rating,
+        reject_rating=reject_rating,
+        pick_label=pick_label,
+        reject_label=reject_label,
+        style=sidecar,
+        overwrite_ratings=overwrite_ratings,
+    )
+    hosts = default_allowed_hosts(host)
+    if allow_host:
+        hosts = (hosts or default_allowed_hosts("127.0.0.1")) + list(allow_host)
+    try:
+        app = create_app(
+            library.expanduser() if library is not None else None,
+            model=model,
+            catalog=catalog,
+            allowed_hosts=hosts,
+            max_files=max_files,
+            max_file_mb=max_file_mb,
+            xmp_rules=rules,
+        )
+    except ModelError as exc:
+        raise usage_error(str(exc)) from None
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
+    server = uvicorn.Server(config)
+    shown_host = f"[{host}]" if ":" in host else host
+
+    original_startup = server.startup
+
+    async def startup(sockets=None) -> None:  # print the real port (``--port 0`` picks a free one)
+        await original_startup(sockets=sockets)
+        bound = port
+        for srv in getattr(server, "servers", []):
+            for sock in getattr(srv, "sockets", []) or []:
+                bound = sock.getsockname()[1]
+                break
+        where = f"http://{shown_host}:{bound}/"
+        print(f"photocritic: serving on {where}" + (f"  (library: {where}library)" if library else ""), file=sys.stderr, flush=True)
+
+    server.startup = startup
+    server.run()

@@ -1,0 +1,208 @@
+"""Scoring uploaded bytes: decode in request threads, run the model in one worker thread, in batches.
+
+Uploads are not library files: they never touch the catalog. Each upload is written to a private
+temporary file only for as long as the decoder needs it (the decoder reads paths, and RAW and HEIF
+readers need a real file), then deleted. Content is checked by decoding it, never by its name.
+
+The backbone and the head run in a single worker thread that takes whatever uploads are waiting,
+up to ``batch_size`` at a time: twenty concurrent uploads cost a few batched forward passes, not
+twenty forward passes competing for the cores.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import tempfile
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from photocritic.imaging import PHOTO_EXTENSIONS, PhotoError, decode_for_model
+from photocritic.library.catalog import PhotoRow
+from photocritic.models.backbone import BACKBONES, load_backbone, model_input
+from photocritic.models.technical import technical_measures
+from photocritic.models.zoo import ScoringModel, load_model
+from photocritic.scoring import PreparedPhoto, embed_prepared, score_rows
+
+#: Uploads larger than this many pixels are refused before decoding (the page sends ~1.5 MP).
+DEFAULT_UPLOAD_MAX_PIXELS = 60_000_000
+
+
+@dataclass
+class _Job:
+    prepared: PreparedPhoto
+    future: Future
+
+
+class UploadScorer:
+    """Scores uploaded photos with one model; thread-safe (the model runs in one worker thread)."""
+
+    def __init__(
+        self,
+        model: str | os.PathLike | ScoringModel = "default",
+        batch_size: int = 16,
+        max_pixels: int = DEFAULT_UPLOAD_MAX_PIXELS,
+    ) -> None:
+        self.model = load_model(model)
+        self.spec = BACKBONES[self.model.backbone]
+        self.backbone = load_backbone(self.model.backbone)
+        self.batch_size = max(1, batch_size)
+        self.max_pixels = max_pixels
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="photocritic-web-"))
+        os.chmod(self._tmpdir, 0o700)
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._run, name="photocritic-model", daemon=True)
+        self._worker.start()
+        self._closed = False
+
+    # -- decoding (any thread) ---------------------------------------------------------------
+    def prepare(self, data: bytes, filename: str = "") -> PreparedPhoto:
+        """Decode uploaded bytes and measure them. Raises :class:`PhotoError` if they are no photo."""
+        if not data:
+            raise PhotoError("empty file")
+        suffix = Path(filename).suffix.lower()
+        # the suffix only picks the RAW reader; Pillow identifies everything else by content
+        suffix = suffix if suffix in PHOTO_EXTENSIONS else ".upload"
+        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=self._tmpdir)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+            decoded = decode_for_model(tmp, max_pixels=self.max_pixels)
+            technical = technical_measures(decoded.pixels)
+            tensor = model_input(decoded.pixels, self.spec.input_size)
+        except PhotoError:
+            raise
+        except Exception as exc:  # a decoder bug must cost this upload, never the server
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise PhotoError(f"unexpected error while reading: {reason}") from None
+        finally:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        row = PhotoRow(
+            filename,
+            len(data),
+            0,
+            format=decoded.format,
+            width=decoded.width,
+            height=decoded.height,
+            taken_at=decoded.taken_at,
+            camera=decoded.camera,
+            technical=technical,
+            backbone=self.spec.name,
+        )
+        return PreparedPhoto(row, tensor)
+
+    # -- the model (one worker thread) -------------------------------------------------------
+    def submit(self, prepared: PreparedPhoto) -> Future:
+        """Queue a prepared photo for the model; the future resolves to its record."""
+        if self._closed:
+            raise RuntimeError("the scorer is closed")
+        future: Future = Future()
+        self._queue.put(_Job(prepared, future))
+        return future
+
+    def score_bytes(self, data: bytes, filename: str = "") -> dict:
+        """Decode and score in the calling thread's turn (blocking); for scripts and tests."""
+        return self.submit(self.prepare(data, filename)).result()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < self.batch_size:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(more)
+            try:
+                prepared = [j.prepared for j in batch]
+                embed_prepared(self.backbone, prepared)
+                records = score_rows(self.model, [p.row for p in prepared])
+            except Exception as exc:  # pragma: no cover - a model failure fails these requests only
+                for j in batch:
+                    j.future.set_exception(exc)
+                continue
+            for j, record in zip(batch, records):
+                j.future.set_result(record)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._worker.join(timeout=30)
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def technical_reasons(technical: dict | None) -> list[dict]:
+    """Plain-language notes on the technical measures, worst first: [{"level", "text"}].
+
+    level is "bad", "warn" or "good". Thresholds are on the decoded working image (long side 512),
+    the scale every measure is computed on.
+    """
+    if not technical:
+        return []
+    t = technical
+    notes: list[tuple[int, str, str]] = []  # (order, level, text)
+
+    def add(level: str, text: str) -> None:
+        notes.append(({"bad": 0, "warn": 1, "good": 2}[level], level, text))
+
+    # thresholds sit near the 5th/10th and 90th/95th percentiles of ../shared/data/photos (everyday photos)
+    ev = t.get("exposure_ev", 0.0)
+    if ev <= -2.0:
+        add("bad", f"underexposed by about {abs(ev):.1f} stops")
+    elif ev <= -1.0:
+        add("warn", f"on the dark side ({ev:+.1f} EV)")
+    elif ev >= 1.3:
+        add("bad", f"overexposed by about {ev:.1f} stops")
+    elif ev >= 0.6:
+        add("warn", f"on the bright side ({ev:+.1f} EV)")
+    else:
+        add("good", f"well exposed ({ev:+.1f} EV)")
+    hi = t.get("highlights_clipped", 0.0)
+    if hi >= 0.05:
+        add("bad" if hi >= 0.15 else "warn", f"{hi:.0%} of the frame is blown-out highlights")
+    lo = t.get("shadows_clipped", 0.0)
+    if lo >= 0.08:
+        add("bad" if lo >= 0.25 else "warn", f"{lo:.0%} of the frame is crushed to black")
+    peak = t.get("sharpness_peak", 0.0)
+    if peak < 2.0:
+        add("bad", "nothing in the frame is sharp (blur or missed focus)")
+    elif peak < 2.5:
+        add("warn", "soft: even the sharpest part lacks fine detail")
+    else:
+        add("good", "sharp where it matters")
+    if t.get("subject_isolation", 0.0) >= 1.0 and peak >= 2.5:
+        add("good", "the subject stands out from a softer background")
+    contrast = t.get("contrast", 0.0)
+    if contrast < 0.11:
+        add("warn", "flat, low contrast")
+    elif contrast > 0.33:
+        add("warn", "very high contrast")
+    noise = t.get("noise", 0.0)
+    if noise >= 6:
+        add("bad" if noise >= 10 else "warn", f"visible noise (sigma {noise:.1f} levels)")
+    saturation = t.get("saturation", 0.0)
+    if t.get("colour_cast", 0.0) >= 0.45 and saturation < 0.45:
+        add("warn", "a colour cast (check the white balance)")
+    colorfulness = t.get("colorfulness", 0.0)
+    if colorfulness >= 70:
+        add("good", "rich, saturated colour")
+    elif colorfulness < 10 and saturation < 0.08:
+        add("warn", "almost no colour (or black and white)")
+    notes.sort(key=lambda n: n[0])
+    return [{"level": level, "text": text} for _, level, text in notes]
+
+
+__all__ = ["UploadScorer", "technical_reasons", "DEFAULT_UPLOAD_MAX_PIXELS"]
