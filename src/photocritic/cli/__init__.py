@@ -12,7 +12,9 @@ import sys
 import typer
 
 from photocritic.cli.ava import ava_app
+from photocritic.cli.cull import cull_command
 from photocritic.cli.score import SCORE_EPILOG, score_command
+from photocritic.cli.serve import serve_command
 from photocritic.cli.taste import taste_app
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.command("score", epilog=SCORE_EPILOG)(score_command)
+app.command("cull")(cull_command)
+app.command("serve")(serve_command)
 app.add_typer(ava_app, name="ava")
 app.add_typer(taste_app, name="taste")
 

@@ -33,6 +33,14 @@ camera, format, model, and technical (sharpness, exposure_ev, contrast, colorful
 **Exit codes**: 0 every photo scored; 1 some photos failed (their records carry `error`); 2 usage error.
 
 Results are kept in a SQLite catalog (see --catalog), so a second run over unchanged files decodes nothing.
+
+**On a Ray cluster** (`pip install 'photocritic[ray]'`, see docs/scaling.md):
+
+* `photocritic score /data/photos -r --parquet out/ --ray` : a local Ray on this machine
+* `photocritic score /data/photos -r --parquet out/ --ray-address auto` : the cluster `ray start --head` made
+
+Records then arrive in completion order; `--parquet DIR` also writes them as Parquet parts, and a rerun
+with the same DIR skips every photo already written there.
 """
 
 TABLE_COLUMNS = [
@@ -57,6 +65,9 @@ def score_command(
     batch_size: int = typer.Option(16, "--batch-size", min=1, max=512, help="Photos per model batch."),
     workers: int = typer.Option(None, "--workers", min=1, max=64, help="Decode threads [default: number of cores, at most 8]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary on stderr."),
+    ray: bool = typer.Option(False, "--ray", help="Decode and score on a Ray cluster (a local one unless --ray-address); --workers is then the number of model actors."),
+    ray_address: str = typer.Option(None, "--ray-address", metavar="ADDRESS", help="Implies --ray. 'auto': the cluster `ray start` made on this machine; host:6379 or ray://host:10001: a remote one; 'local': start one here [default: $RAY_ADDRESS, else local]."),
+    parquet: Path = typer.Option(None, "--parquet", metavar="DIR", help="With --ray: also write records as Parquet parts into DIR; a rerun skips photos already there."),
 ) -> None:
     """Score photos: a 1-10 rating distribution and technical measures for each."""
     from photocritic.scoring import Scorer
@@ -70,8 +81,16 @@ def score_command(
         raise usage_error(str(exc)) from None
     if not files:
         raise usage_error("no photos found (folders are read one level deep unless you pass --recursive)")
+    ray = ray or bool(ray_address)
+    if parquet is not None and not ray:
+        raise usage_error("--parquet needs --ray")
     try:
-        scorer = Scorer(model, catalog=catalog, use_catalog=not no_cache, batch_size=batch_size, workers=workers)
+        if ray:
+            from photocritic.distributed.cli_support import make_ray_scorer
+
+            scorer = make_ray_scorer(model, ray_address, catalog, not no_cache, parquet, batch_size, workers)
+        else:
+            scorer = Scorer(model, catalog=catalog, use_catalog=not no_cache, batch_size=batch_size, workers=workers)
     except ModelError as exc:
         raise usage_error(str(exc)) from None
 
@@ -102,7 +121,10 @@ def score_command(
     if not quiet:
         print(
             f"{stats.total} photos: {stats.total - stats.failed} scored, {stats.failed} failed "
-            f"({stats.decoded} decoded, {stats.head_only} rescored from stored features, {stats.from_catalog} from the catalog)",
+            f"({stats.decoded} decoded, {stats.head_only} rescored from stored features, {stats.from_catalog} from the catalog"
+            + (f", {stats.skipped} already in {parquet}" if parquet is not None else "")
+            + (f", {stats.lost} lost with failed Ray tasks" if getattr(stats, "lost", 0) else "")
+            + ")",
             file=sys.stderr,
         )
     raise typer.Exit(EXIT_SOME_FAILED if stats.failed else EXIT_OK)
