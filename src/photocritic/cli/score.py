@@ -86,7 +86,7 @@ def score_command(
         raise usage_error("--parquet needs --ray")
     try:
         if ray:
-            from photocritic.distributed.cli_support import make_ray_scorer
+            from photocritic.cli.ray_options import make_ray_scorer
 
             scorer = make_ray_scorer(model, ray_address, catalog, not no_cache, parquet, batch_size, workers)
         else:

@@ -1,4 +1,4 @@
-"""What `photocritic score --ray` needs beyond the single-machine command, kept out of the CLI module."""
+"""What `photocritic score --ray` needs beyond the single-machine command: a connected RayScorer or a usage error."""
 from __future__ import annotations
 
 from pathlib import Path
