@@ -1,6 +1,7 @@
 """XMP sidecars: both naming conventions, merged never clobbered, atomic, read back by exiftool."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -151,3 +152,20 @@ def test_exiftool_reads_back_what_we_wrote_and_everything_it_had(photo):
     merge_rating(other, -1)
     out = subprocess.run([EXIFTOOL, "-s3", "-XMP-xmp:Rating", "-XMP-dc:Subject", "-XMP-crs:Exposure2012", str(other)], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["-1", "rock", "+1.0"]
+
+
+def test_embedded_xmp_is_read_and_a_sidecar_wins(photo):
+    """Lightroom writes stars into the JPEG itself; darktable and digiKam into a sidecar, which then wins."""
+    if EXIFTOOL is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("exiftool is missing under CI (.ci/run installs it)")
+        pytest.skip("exiftool not installed")
+    assert read_rating(photo) is None
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-xmp:Rating=5", str(photo)], check=True)
+    assert read_rating(photo) == 5
+    write_rating(photo, 2, style="append")
+    assert read_rating(photo) == 2  # the sidecar's rating, not the file's
+    assert read_rating(photo.with_name(photo.name + ".xmp")) == 2
+    photo.with_name(photo.name + ".xmp").unlink()
+    subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-XMP-xmp:Rating=-1", str(photo)], check=True)
+    assert read_rating(photo) == -1
