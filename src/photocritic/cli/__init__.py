@@ -13,9 +13,11 @@ import typer
 
 from photocritic.cli.ava import ava_app
 from photocritic.cli.cull import cull_command
+from photocritic.cli.evaluate import EVALUATE_EPILOG, evaluate_command
 from photocritic.cli.score import SCORE_EPILOG, score_command
 from photocritic.cli.serve import serve_command
 from photocritic.cli.taste import taste_app
+from photocritic.cli.train import IMPORT_EPILOG, TRAIN_EPILOG, import_keras_command, train_command
 
 app = typer.Typer(
     name="photocritic",
@@ -30,6 +32,9 @@ app.command("cull")(cull_command)
 app.command("serve")(serve_command)
 app.add_typer(ava_app, name="ava")
 app.add_typer(taste_app, name="taste")
+app.command("train", epilog=TRAIN_EPILOG)(train_command)
+app.command("evaluate", epilog=EVALUATE_EPILOG)(evaluate_command)
+app.command("import-keras", epilog=IMPORT_EPILOG)(import_keras_command)
 
 
 def main() -> None:

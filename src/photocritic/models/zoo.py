@@ -124,6 +124,8 @@ def resolve_bundle_dir(name_or_path: str | os.PathLike) -> Path:
     candidate = Path(name_or_path).expanduser()
     if str(name_or_path) in available_models() and not candidate.exists():
         return ZOO_DIR / str(name_or_path)
+    if (candidate / "model" / "config.json").is_file() and not (candidate / "weights.safetensors").is_file():
+        return candidate / "model"  # a training run folder: its own config.json is the training config
     for folder in (candidate, candidate / "model"):  # a training run folder holds its bundle in model/
         if (folder / "config.json").is_file():
             return folder
@@ -144,6 +146,14 @@ def load_model(name_or_path: str | os.PathLike = "default", _depth: int = 0) -> 
         raise ModelError(f"{folder} is not a photocritic model bundle (config.json has no format {BUNDLE_FORMAT!r})")
     if list(config.get("technical_measures", TECHNICAL_MEASURES)) != list(TECHNICAL_MEASURES):
         raise ModelError(f"model {folder} was trained on other technical measures than this version computes")
+    if config.get("backbone_weights"):  # a fine-tuned backbone ships in the bundle (photocritic train, phase 2)
+        from photocritic.models.backbone import register_finetuned_backbone
+
+        backbone_file = folder / str(config["backbone_weights"])
+        if not backbone_file.is_file() or backbone_file.parent != folder:
+            raise ModelError(f"model {folder} names a backbone weights file it does not hold: {config['backbone_weights']!r}")
+        digest_of_backbone = hashlib.sha256(backbone_file.read_bytes()).hexdigest()[:12]
+        config = {**config, "backbone": register_finetuned_backbone(config.get("backbone") or "efficientnet-lite0", backbone_file, digest_of_backbone)}
     head = build_head(config)
     weights = folder / "weights.safetensors"
     try:

@@ -1,0 +1,49 @@
+"""`photocritic evaluate`: a training run's held-out figures beside naive baselines and the papers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from photocritic.cli.common import EXIT_OK, usage_error
+
+EVALUATE_EPILOG = """
+**Examples**
+
+* `photocritic evaluate runs/nima` : the test split, a markdown report on stdout
+* `photocritic evaluate runs/nima --split val --json` : figures as JSON
+* `photocritic evaluate runs/nima --bootstrap 2000 --grid-size 100`
+
+Reports accuracy at a mean of 5, SRCC, PLCC, EMD, MAE, MSE and AUC with 95% bootstrap intervals,
+beside two naive baselines (always the training mean; always the majority class: on AVA that
+alone is right about 70% of the time), and the published AVA results (theirs, from the papers).
+Writes evaluation-SPLIT.json/.md and grids/SPLIT/top100_predicted.png, bottom100_predicted.png,
+top100_truth.png, bottom100_truth.png into the run folder.
+
+**Exit codes**: 0 evaluated; 2 usage error (not a run folder, no such split).
+"""
+
+
+def evaluate_command(
+    run_dir: Path = typer.Argument(..., help="A folder written by `photocritic train`."),
+    split: str = typer.Option("test", "--split", help="test | val."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, max=100_000, help="Bootstrap resamples for the intervals."),
+    grid_size: int = typer.Option(100, "--grid-size", min=1, max=1000, help="Photos in each top/bottom grid."),
+    no_grids: bool = typer.Option(False, "--no-grids", help="Skip the top/bottom grids."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON instead of markdown."),
+) -> None:
+    """Evaluate a training run: metrics with intervals, naive baselines, published results, grids."""
+    from photocritic.evaluation.report import evaluate_run, report_markdown
+
+    if split not in ("test", "val"):
+        raise usage_error("--split must be test or val")
+    try:
+        evaluation = evaluate_run(run_dir, split, n_boot=bootstrap, grids=not no_grids, grid_size=grid_size)
+    except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
+        raise usage_error(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(evaluation, indent=2, default=float))
+    else:
+        typer.echo(report_markdown(evaluation, f"{split} split"))
+    raise typer.Exit(EXIT_OK)

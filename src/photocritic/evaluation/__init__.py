@@ -1,0 +1,2 @@
+"""Evaluation of aesthetic models: metrics with bootstrap intervals beside naive baselines, the
+published AVA results (theirs, clearly marked), and top/bottom grids."""
