@@ -83,3 +83,34 @@ def test_distribution_moments():
     g = gaussian_distribution(np.array([5.5, 7.5]))
     assert np.allclose(g.sum(axis=1), 1) and abs(distribution_mean(g)[0] - 5.5) < 1e-9
     assert 7.0 < distribution_mean(g)[1] < 7.5  # the 1..10 scale truncates the tail: means shrink inwards
+
+
+def test_hinge_terms_give_a_piecewise_linear_response_and_survive_a_bundle(tmp_path):
+    """max(0, x - knot) terms let one input be best in the middle (exposure); a bundle keeps the knots."""
+    in_dim = 4 + len(TECHNICAL_MEASURES)
+    head = DistributionHead(in_dim, hinges=2)
+    head.set_hinges(np.array([in_dim - 1, in_dim - 1]), np.array([0.0, 1.0]))
+    x = torch.zeros(3, in_dim)
+    x[:, -1] = torch.tensor([-1.0, 0.5, 2.0])
+    expanded = head.expand(x)
+    assert expanded.shape == (3, in_dim + 2)
+    assert torch.equal(expanded[:, -2:], torch.tensor([[0.0, 0.0], [0.5, 0.0], [2.0, 1.0]]))
+    # score = x - 2 max(0, x): rises up to 0, falls after (a V upside down)
+    linear = head.mlp[-1]
+    with torch.no_grad():
+        linear.weight.zero_()
+        linear.bias.zero_()
+        linear.weight[9, in_dim - 1] = 1.0
+        linear.weight[9, in_dim] = -2.0
+    logits = head(x)[:, 9]
+    assert torch.allclose(logits, torch.tensor([-1.0, -0.5, -2.0]))
+    config = {"name": "hinged", "inputs": ["technical"], "head": {"hinges": 2}}
+    small = DistributionHead(len(TECHNICAL_MEASURES), hinges=2)
+    small.set_hinges(np.array([2, 2]), np.array([-0.5, 0.5]))
+    small.set_standardisation(np.random.default_rng(0).normal(size=(50, len(TECHNICAL_MEASURES))).astype(np.float32))
+    model = load_model(save_bundle(tmp_path / "hinged", config, small, "card"))
+    assert torch.equal(model.head.hinge_knot, small.hinge_knot) and torch.equal(model.head.hinge_index, small.hinge_index)
+    t = np.random.default_rng(1).normal(size=(5, len(TECHNICAL_MEASURES))).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.softmax(small(torch.from_numpy(t)).double(), dim=-1).numpy()
+    assert np.allclose(model.predict_distribution(None, t), expected)

@@ -23,12 +23,19 @@ class DistributionHead(nn.Module):
         dropout: float = 0.0,
         batch_norm: bool = False,
         n_bins: int = N_BINS,
+        hinges: int = 0,
     ) -> None:
         super().__init__()
-        self.register_buffer("feature_mean", torch.zeros(in_dim))
-        self.register_buffer("feature_std", torch.ones(in_dim))
+        self.hinges = int(hinges)
+        if self.hinges:
+            # max(0, x[i] - knot): with the linear term, a piecewise-linear response to input i (a
+            # measure can then be best in the middle, as exposure is); set by set_hinges
+            self.register_buffer("hinge_index", torch.zeros(self.hinges, dtype=torch.long))
+            self.register_buffer("hinge_knot", torch.zeros(self.hinges))
+        width = in_dim + self.hinges
+        self.register_buffer("feature_mean", torch.zeros(width))
+        self.register_buffer("feature_std", torch.ones(width))
         layers: list[nn.Module] = []
-        width = in_dim
         for size in hidden:
             layers.append(nn.Linear(width, size))
             if batch_norm:
@@ -43,13 +50,27 @@ class DistributionHead(nn.Module):
         self.mlp = nn.Sequential(*layers)
 
     def set_standardisation(self, features: np.ndarray) -> None:
+        """Standardise with the statistics of *features* (raw inputs; their hinge terms are added here)."""
+        if self.hinges:
+            with torch.no_grad():
+                features = self.expand(torch.as_tensor(features, dtype=torch.float32)).numpy()
         mean = features.mean(axis=0)
         std = features.std(axis=0)
         self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
         self.feature_std.copy_(torch.as_tensor(np.where(std > 1e-6, std, 1.0), dtype=torch.float32))
 
+    def set_hinges(self, index: np.ndarray, knots: np.ndarray) -> None:
+        self.hinge_index.copy_(torch.as_tensor(np.asarray(index), dtype=torch.long))
+        self.hinge_knot.copy_(torch.as_tensor(np.asarray(knots), dtype=torch.float32))
+
+    def expand(self, x: torch.Tensor) -> torch.Tensor:
+        """The inputs with their hinge terms appended (the inputs alone without hinges)."""
+        if not self.hinges:
+            return x
+        return torch.cat([x, torch.relu(x[:, self.hinge_index] - self.hinge_knot)], dim=1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mlp((x - self.feature_mean) / self.feature_std)
+        return self.mlp((self.expand(x) - self.feature_mean) / self.feature_std)
 
 
 class LogisticScoreHead(nn.Module):

@@ -111,6 +111,7 @@ def build_head(config: dict) -> torch.nn.Module:
         hidden=tuple(spec.get("hidden", ())),
         dropout=float(spec.get("dropout", 0.0)),
         batch_norm=bool(spec.get("batch_norm", False)),
+        hinges=int(spec.get("hinges", 0)),
     )
 
 
