@@ -152,13 +152,24 @@ def make_bursts(
     frames_per_burst: tuple[int, int] = (3, 6),
     long_side: int = 1024,
     exif_share: float = 0.5,
+    exposure_away_from_normal: bool = False,
 ) -> list[Burst]:
-    """One burst per source photo: the clean frame plus defective near-copies (never the source file itself)."""
+    """One burst per source photo: the clean frame plus defective near-copies (never the source file itself).
+
+    With *exposure_away_from_normal*, an exposure defect on a source that is itself more than a stop
+    from a normal exposure pushes it further away (darker for a dark photo, brighter for a bright one):
+    brightening a photo that is 3 stops under is a repair, not a defect. The random draws are the same,
+    so both variants build the same bursts but for the direction of those copies."""
+    from photocritic.models.technical import technical_measures
+
     out_dir.mkdir(parents=True, exist_ok=True)
     bursts = []
     start = datetime(2024, 6, 1, 9, 0, 0)
     for index, source in enumerate(sources):
         image = _load(source, long_side)
+        working = image.copy()
+        working.thumbnail((512, 512))
+        source_ev = technical_measures(np.asarray(working))["exposure_ev"]
         with_exif = rng.random() < exif_share
         burst = Burst(source=source.name, with_exif=with_exif)
         count = rng.randint(*frames_per_burst)
@@ -172,6 +183,8 @@ def make_bursts(
             else:
                 geometry = rng.choice(GEOMETRY)
                 defect = rng.choice(DEFECTS)
+                if exposure_away_from_normal and defect in ("dark", "bright") and abs(source_ev) > 1.0:
+                    defect = "dark" if source_ev < 0 else "bright"
                 frame = apply_defect(apply_geometry(image, geometry, rng), defect, rng)
             path = out_dir / f"b{index:03d}_{frame_no}_{geometry}_{defect or 'clean'}.jpg"
             save_frame(frame, path, taken_at, camera)
@@ -250,6 +263,8 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS)
     parser.add_argument("--keep", type=Path, default=None, help="build the bursts here and keep them")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    parser.add_argument("--exposure-away-from-normal", action="store_true",
+                        help="exposure defects on a photo already over a stop off push it further off, never back to normal")
     args = parser.parse_args()
 
     from photocritic.culling import cull_records
@@ -264,7 +279,7 @@ def main() -> None:
     singles = [p for p in singles if KNOWN_DUPLICATES.get(p.name) not in duplicated]
     work = args.keep or Path(tempfile.mkdtemp(prefix="cull-eval-"))
     try:
-        bursts = make_bursts(sources, work / "bursts", rng)
+        bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal)
         files = [f.path for b in bursts for f in b.frames] + singles
         started = time.perf_counter()
         scorer = Scorer(catalog=work / "catalog.sqlite")
