@@ -44,3 +44,13 @@ def test_grain_does_not_pass_for_sharpness():
     ranked = {r.index: r for r in rank_group([quiet, grainy, soft])}
     assert ranked[0].pick
     assert "noisier than the others" in ranked[1].reasons
+
+
+def test_grain_in_most_frames_does_not_hide_the_clean_one():
+    """Two of three frames carry sensor noise, which raises their measured sharpness by about a third of
+    a decade: the clean frame must still count as crisp, the grainy ones as noisy, and the clean one win."""
+    clean = Candidate(0, 5.5, tech(sharpness_peak=2.35, noise=1.3), grain=1.3, sharpness=2.35)
+    grainy = [Candidate(i, 5.3, tech(sharpness_peak=2.7, noise=13.0), grain=13.0, sharpness=2.7) for i in (1, 2)]
+    ranked = {r.index: r for r in rank_group([clean, *grainy])}
+    assert ranked[0].pick
+    assert all("noisier than the others" in ranked[i].reasons for i in (1, 2))

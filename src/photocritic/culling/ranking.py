@@ -87,7 +87,7 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     scores = np.array([_safe(m.score) for m in members])
 
     # grain: against the quietest of the frames that are not soft (blur removes grain along with detail)
-    crisp = peak >= np.median(peak) - 0.3
+    crisp = peak >= np.median(peak) - 0.75  # grain raises the measured sharpness; blur lowers it by a decade or more
     quiet = float(noise[crisp].min())
     noisy = (noise >= 1.5 * max(quiet, 0.5)) & (noise - quiet >= 4.0)
     credited = np.where(noisy, np.minimum(peak, np.median(peak)), peak)
