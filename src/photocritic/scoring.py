@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -97,24 +96,12 @@ def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: 
     }
 
 
-def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = None, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
-    """Decode one file, compute its technical measures and its backbone input. Never raises."""
-    if size is None or mtime_ns is None:
-        try:
-            size, mtime_ns = file_key(path)
-        except OSError as exc:
-            return PreparedPhoto(PhotoRow(path, -1, -1, error=f"cannot read file: {exc.strerror or exc}"), None)
-    try:
-        decoded = decode_for_model(path)
-        technical = technical_measures(decoded.pixels)
-        tensor = model_input(decoded.pixels, BACKBONES[backbone].input_size)
-    except PhotoError as exc:
-        return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
-    except Exception as exc:  # a decoder bug must cost one photo, never the batch
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=f"unexpected error while reading: {reason}"), None)
+def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
+    """Technical measures, backbone input and catalog row of a photo already decoded for the model."""
+    technical = technical_measures(decoded.pixels)
+    tensor = model_input(decoded.pixels, BACKBONES[backbone].input_size)
     row = PhotoRow(
-        path,
+        name,
         size,
         mtime_ns,
         format=decoded.format,
@@ -126,6 +113,22 @@ def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = Non
         backbone=backbone,
     )
     return PreparedPhoto(row, tensor)
+
+
+def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = None, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
+    """Decode one file, compute its technical measures and its backbone input. Never raises."""
+    if size is None or mtime_ns is None:
+        try:
+            size, mtime_ns = file_key(path)
+        except OSError as exc:
+            return PreparedPhoto(PhotoRow(path, -1, -1, error=f"cannot read file: {exc.strerror or exc}"), None)
+    try:
+        return prepare_decoded(path, size, mtime_ns, decode_for_model(path), backbone)
+    except PhotoError as exc:
+        return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
+    except Exception as exc:  # a decoder bug must cost one photo, never the batch
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=f"unexpected error while reading: {reason}"), None)
 
 
 def embed_prepared(backbone_module, prepared: list[PreparedPhoto]) -> None:

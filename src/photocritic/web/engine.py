@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photocritic.imaging import PHOTO_EXTENSIONS, PhotoError, decode_for_model
-from photocritic.library.catalog import PhotoRow
-from photocritic.models.backbone import BACKBONES, load_backbone, model_input
-from photocritic.models.technical import technical_measures
+from photocritic.models.backbone import BACKBONES, load_backbone
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, embed_prepared, score_rows
+from photocritic.scoring import PreparedPhoto, embed_prepared, prepare_decoded, score_rows
 
 #: Uploads larger than this many pixels are refused before decoding (the page sends ~1.5 MP).
 DEFAULT_UPLOAD_MAX_PIXELS = 60_000_000
@@ -70,8 +68,7 @@ class UploadScorer:
             with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
             decoded = decode_for_model(tmp, max_pixels=self.max_pixels)
-            technical = technical_measures(decoded.pixels)
-            tensor = model_input(decoded.pixels, self.spec.input_size)
+            return prepare_decoded(filename, len(data), 0, decoded, self.spec.name)
         except PhotoError:
             raise
         except Exception as exc:  # a decoder bug must cost this upload, never the server
@@ -82,19 +79,6 @@ class UploadScorer:
                 os.unlink(tmp)
             except OSError:
                 pass
-        row = PhotoRow(
-            filename,
-            len(data),
-            0,
-            format=decoded.format,
-            width=decoded.width,
-            height=decoded.height,
-            taken_at=decoded.taken_at,
-            camera=decoded.camera,
-            technical=technical,
-            backbone=self.spec.name,
-        )
-        return PreparedPhoto(row, tensor)
 
     # -- the model (one worker thread) -------------------------------------------------------
     def submit(self, prepared: PreparedPhoto) -> Future:
