@@ -5,7 +5,7 @@
 Stages, each timed over the same photos (best of --passes, per photo):
   backbone      EfficientNet-Lite0 MLSP forward pass alone (batch 16, inputs prepared beforehand)
   head          the default model's head on those features and technical measures
-  technical     the 12 technical measures (they are in every record, whatever the model)
+  technical     the 13 technical measures (they are in every record, whatever the model)
   pipeline      the whole `Scorer("default")` run without a catalog: decode, measures, backbone, head
   backbone_only_pipeline   the same run minus the technical measures and the head: decode, resize, backbone
 """

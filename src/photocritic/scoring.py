@@ -20,7 +20,7 @@ from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.library.scan import find_photos
 from photocritic.models.backbone import BACKBONES, extract_features, load_backbone, model_input
 from photocritic.models.heads import distribution_mean, distribution_std
-from photocritic.models.technical import measures_vector, technical_measures
+from photocritic.models.technical import TECHNICAL_MEASURES, measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
 
 ProgressCallback = Callable[[int, int], None]
@@ -94,6 +94,17 @@ def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: 
         "model": model.name,
         "technical": {k: round(float(v), 5) for k, v in (row.technical or {}).items()},
     }
+
+
+def row_is_current(row: PhotoRow, backbone: str) -> bool:
+    """Whether a catalog row can be scored without decoding its photo again: it holds features from
+    *backbone* and every technical measure this version computes (older versions computed fewer)."""
+    return (
+        row.backbone == backbone
+        and row.features is not None
+        and row.technical is not None
+        and all(name in row.technical for name in TECHNICAL_MEASURES)
+    )
 
 
 def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
@@ -194,7 +205,7 @@ class Scorer:
             plan.record = error_record(path, row.error, row, self.model.name)
             plan.source = "catalog"
             return plan
-        if row.backbone != self.model.backbone or row.features is None or row.technical is None:
+        if not row_is_current(row, self.model.backbone):
             return plan
         cached = self.catalog.get_score(path, self.model.fingerprint)
         plan.row = row

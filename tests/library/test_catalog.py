@@ -54,6 +54,26 @@ def test_second_run_decodes_nothing_and_a_changed_file_is_rescored(small_library
         assert db.execute("SELECT COUNT(*) FROM photos").fetchone()[0] == len(files)
 
 
+def test_a_catalog_from_a_version_with_fewer_measures_is_measured_again(small_library, tmp_path):
+    """Rows written before a technical measure existed lack it: those photos are decoded again
+    (every record carries every measure), the others still come from the catalog."""
+    catalog_path = tmp_path / "catalog.sqlite"
+    files = sorted(small_library.iterdir())[:5]
+    scorer = Scorer(catalog=catalog_path)
+    first = list(scorer.iter_records(files))
+    scorer.close()
+    with sqlite3.connect(catalog_path) as db:
+        for path in map(str, files[:2]):
+            technical = json.loads(db.execute("SELECT technical FROM photos WHERE path = ?", (path,)).fetchone()[0])
+            del technical["channels_clipped"]
+            db.execute("UPDATE photos SET technical = ? WHERE path = ?", (json.dumps(technical), path))
+    again = Scorer(catalog=catalog_path)
+    second = list(again.iter_records(files))
+    assert again.stats.decoded == 2 and again.stats.from_catalog == 3
+    assert second == first
+    again.close()
+
+
 def test_bypassing_the_catalog_gives_the_same_records(small_library, tmp_path):
     files = sorted(small_library.iterdir())[:4]
     cached = Scorer(catalog=tmp_path / "c.sqlite")

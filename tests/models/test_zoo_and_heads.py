@@ -114,3 +114,24 @@ def test_hinge_terms_give_a_piecewise_linear_response_and_survive_a_bundle(tmp_p
     with torch.no_grad():
         expected = torch.softmax(small(torch.from_numpy(t)).double(), dim=-1).numpy()
     assert np.allclose(model.predict_distribution(None, t), expected)
+
+
+def test_a_bundle_trained_on_fewer_measures_reads_its_own_columns(tmp_path):
+    """Bundles name the measures they were trained on; one from a version that computed fewer keeps
+    scoring from those columns only, and one naming a measure this version lacks is refused."""
+    older = [m for m in TECHNICAL_MEASURES if m != "channels_clipped"]
+    torch.manual_seed(0)
+    head = DistributionHead(len(older), hidden=(4,))
+    save_bundle(tmp_path / "old", {"name": "old", "inputs": ["technical"], "head": {"hidden": [4]}}, head, "")
+    config_file = tmp_path / "old" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["technical_measures"] = older
+    config_file.write_text(json.dumps(config))
+    x = np.random.default_rng(1).normal(size=(4, len(TECHNICAL_MEASURES))).astype(np.float32)
+    own_columns = x[:, [TECHNICAL_MEASURES.index(m) for m in older]]
+    expected = torch.softmax(head(torch.from_numpy(own_columns)).double(), dim=-1).detach().numpy()
+    assert np.allclose(load_model(tmp_path / "old").predict_distribution(None, x), expected, atol=1e-6)
+    config["technical_measures"] = older + ["horizon_angle"]
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="horizon_angle"):
+        load_model(tmp_path / "old")

@@ -35,6 +35,7 @@ def test_every_damage_is_deterministic_keeps_the_shape_and_changes_the_photo(pho
         ("noise", "noise", +1),
         ("underexposure", "exposure_ev", -1),
         ("overexposure", "exposure_ev", +1),
+        ("overexposure", "channels_clipped", +1),
         ("low_contrast", "contrast", -1),
         ("desaturation", "saturation", -1),
     ],
@@ -55,6 +56,14 @@ def test_jpeg_adds_8x8_block_edges(photo):
 
     values = [blockiness(photo)] + [blockiness(damage_at(photo, "jpeg", s)) for s in range(3)]
     assert values[3] > values[0] * 1.2 and values[3] > values[1]
+
+
+def test_channels_clipped_sees_blown_colour_that_luminance_misses():
+    image = np.full((40, 60, 3), 90, dtype=np.uint8)
+    image[:10, :, 0] = 255  # a saturated red sky: the red channel is blown, its luminance is ~140
+    measures = technical_measures(image)
+    assert measures["highlights_clipped"] == 0.0
+    assert np.isclose(measures["channels_clipped"], 0.25)
 
 
 def test_white_balance_casts_a_neutral_grey(photo):

@@ -6,7 +6,7 @@ parts; the next run reads their ``path`` column and skips those photos. Every pa
 fingerprint (or backbone) in its schema metadata, and a run refuses a folder written by another model.
 
 Score records (``kind="scores"``): the JSONL record fields in the same order. ``distribution`` is a
-``list<double>`` of 10 probabilities, ``technical`` a ``struct`` of the 12 technical measures (query it as
+``list<double>`` of 10 probabilities, ``technical`` a ``struct`` of the 13 technical measures (query it as
 ``technical.sharpness``); both are null in error records. Reading a part back with
 :func:`read_records` gives dicts equal to the records the single-machine path yields.
 

@@ -40,7 +40,7 @@ from photocritic.distributed import parquet as pq_out
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.models.backbone import BACKBONES, load_backbone
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, make_record, prepare_photo, score_rows
+from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, make_record, prepare_photo, row_is_current, score_rows
 
 ProgressCallback = Callable[[int, int], None]
 LOCAL = "local"
@@ -469,7 +469,7 @@ class RayScorer(_RayRun):
             return None
         if row.error:
             return error_record(todo.path, row.error, row, self.model.name)
-        if row.backbone != self.model.backbone or row.features is None or row.technical is None:
+        if not row_is_current(row, self.model.backbone):
             return None
         cached = self.catalog.get_score(todo.path, self.model.fingerprint)
         if cached is not None:
@@ -540,7 +540,7 @@ class RayEmbedder(_RayRun):
         row = self.catalog.get_photo(todo.path, todo.size, todo.mtime_ns)
         if row is None:
             return None
-        if row.error or (row.backbone == self.backbone_name and row.features is not None and row.technical is not None):
+        if row.error or row_is_current(row, self.backbone_name):
             return row
         return None
 

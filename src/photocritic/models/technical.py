@@ -9,7 +9,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-#: Order matters: models store their head weights against this list.
+#: Raised whenever a measure's computation changes, so caches of measured values are refreshed.
+TECHNICAL_VERSION = 2
+
+#: Order matters: models store their head weights against this list (a bundle names the measures it
+#: reads; new measures are appended, so bundles trained on fewer keep working).
 TECHNICAL_MEASURES: tuple[str, ...] = (
     "sharpness",  # log10 variance of the Laplacian over the whole frame
     "sharpness_peak",  # the same in the sharpest cell of a 4x4 grid: "sharp where the subject is"
@@ -23,6 +27,7 @@ TECHNICAL_MEASURES: tuple[str, ...] = (
     "noise",  # Immerkaer (1996) estimate of the noise sigma, in 8-bit levels
     "colour_cast",  # distance of the grey-world channel balance from neutral, 0..~1
     "subject_isolation",  # sharpness of the sharpest cell over the median cell, log10
+    "channels_clipped",  # share of pixels with any colour channel at the top of the range (blown colour)
 )
 
 _LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float32)
@@ -98,8 +103,10 @@ def technical_measures(pixels: np.ndarray) -> dict[str, float]:
         "noise": noise,
         "colour_cast": colour_cast,
         "subject_isolation": float(np.log10((1.0 + sharp_peak) / (1.0 + sharp_median))),
+        "channels_clipped": float(np.mean(cmax >= 254)),
     }
 
 
-def measures_vector(measures: dict[str, float]) -> np.ndarray:
-    return np.array([measures[name] for name in TECHNICAL_MEASURES], dtype=np.float32)
+def measures_vector(measures: dict[str, float], names: tuple[str, ...] | list[str] = TECHNICAL_MEASURES) -> np.ndarray:
+    """The measures *names* (default: all, in :data:`TECHNICAL_MEASURES` order) as a float32 vector."""
+    return np.array([measures[name] for name in names], dtype=np.float32)

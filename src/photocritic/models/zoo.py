@@ -50,6 +50,12 @@ class ScoringModel:
         return list(self.config["inputs"])
 
     @property
+    def technical_measures(self) -> list[str]:
+        """The technical measures the head reads, in its column order (a bundle trained by an older
+        version may read fewer than this version computes)."""
+        return list(self.config.get("technical_measures", TECHNICAL_MEASURES))
+
+    @property
     def needs_backbone(self) -> bool:
         return "mlsp" in self.inputs or (self.base is not None and self.base.needs_backbone)
 
@@ -60,7 +66,12 @@ class ScoringModel:
         return ""
 
     def head_inputs(self, features: np.ndarray | None, technical: np.ndarray) -> np.ndarray:
+        """*technical* holds every measure of :data:`TECHNICAL_MEASURES`, in that order."""
         parts = []
+        technical = np.asarray(technical, dtype=np.float32)
+        own = self.technical_measures
+        if own != list(TECHNICAL_MEASURES):
+            technical = technical[:, [TECHNICAL_MEASURES.index(name) for name in own]]
         for group in self.inputs:
             if group == "mlsp":
                 if features is None:
@@ -145,8 +156,9 @@ def load_model(name_or_path: str | os.PathLike = "default", _depth: int = 0) -> 
         raise ModelError(f"unreadable model config in {folder}: {exc}") from None
     if config.get("format") != BUNDLE_FORMAT:
         raise ModelError(f"{folder} is not a photocritic model bundle (config.json has no format {BUNDLE_FORMAT!r})")
-    if list(config.get("technical_measures", TECHNICAL_MEASURES)) != list(TECHNICAL_MEASURES):
-        raise ModelError(f"model {folder} was trained on other technical measures than this version computes")
+    unknown = [m for m in config.get("technical_measures", ()) if m not in TECHNICAL_MEASURES]
+    if unknown:
+        raise ModelError(f"model {folder} reads technical measures this version does not compute: {', '.join(map(str, unknown))}")
     if config.get("backbone_weights"):  # a fine-tuned backbone ships in the bundle (photocritic train, phase 2)
         from photocritic.models.backbone import register_finetuned_backbone
 

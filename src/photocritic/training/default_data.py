@@ -1,7 +1,7 @@
 """The default model's data: which photos, how each is fed, and cached features of every variant.
 
 Every photo becomes several *jobs*, each a row of features (MLSP backbone features rounded to
-float16 as the catalog stores them, plus the 12 technical measures):
+float16 as the catalog stores them, plus the technical measures):
 
 ``pristine``   the photo fed the same way for both classes: snapshots are first re-encoded like the
                professional set (long side at most 1280 px, JPEG quality 90), then decoded by the
@@ -32,7 +32,7 @@ from PIL import Image
 
 from photocritic.imaging.decode import decode_for_model
 from photocritic.models.backbone import extract_features, load_backbone, model_input
-from photocritic.models.technical import measures_vector, technical_measures
+from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.training.degradations import DAMAGES, damage_at, seed_for
 
 CACHE_VERSION = 1
@@ -163,8 +163,8 @@ def variant_pixels(photo: Photo, kind: str) -> np.ndarray:
     return _decode_bytes(_jpeg_bytes(full, 95))
 
 
-def _prepare_photo(photo: Photo, jobs: list[Job]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(technical vector, backbone input) for each job of one photo."""
+def _prepare_photo(photo: Photo, jobs: list[Job], with_model_input: bool = True) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """(technical vector, backbone input or None) for each job of one photo."""
     pristine = pristine_pixels(photo)
     out = []
     for job in jobs:
@@ -176,11 +176,13 @@ def _prepare_photo(photo: Photo, jobs: list[Job]) -> list[tuple[np.ndarray, np.n
             pixels = pristine
         else:
             pixels = variant_pixels(photo, job.kind)
-        out.append((measures_vector(technical_measures(pixels)), model_input(pixels)))
+        out.append((measures_vector(technical_measures(pixels)), model_input(pixels) if with_model_input else None))
     return out
 
 
 def _photo_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job], with_random: bool) -> Path:
+    """Where one photo's backbone features are cached (files of older versions also hold the
+    technical measures of their day, which are not read)."""
     spec = {
         "version": CACHE_VERSION,
         "photo": [photo.key, photo.path.stat().st_size],
@@ -189,6 +191,26 @@ def _photo_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job], with_rando
     }
     digest = hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:20]
     return cache_dir / digest[:2] / f"{digest}.npz"
+
+
+def _measures_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job]) -> Path:
+    """Where one photo's technical measures are cached: apart from the backbone features, so a new
+    or changed measure costs a decode per job, not a backbone pass."""
+    spec = {
+        "version": CACHE_VERSION,
+        "photo": [photo.key, photo.path.stat().st_size],
+        "jobs": [(j.kind, j.damage, j.strength) for j in jobs],
+        "measures": [TECHNICAL_VERSION, list(TECHNICAL_MEASURES)],
+    }
+    digest = hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:20]
+    return cache_dir / "measures" / digest[:2] / f"{digest}.npz"
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
 
 
 def extract_job_features(
@@ -200,30 +222,52 @@ def extract_job_features(
     workers: int = 2,
     log=print,
 ) -> dict[str, np.ndarray]:
-    """Features of every job: ``mlsp`` (N x 2048 float16), ``technical`` (N x 12) and, for jobs of
-    *random_photos*, ``mlsp_random`` from the untrained backbone (NaN elsewhere).
+    """Features of every job: ``mlsp`` (N x 2048 float16), ``technical`` (N x len(TECHNICAL_MEASURES))
+    and, for jobs of *random_photos*, ``mlsp_random`` from the untrained backbone (NaN elsewhere).
 
     With *cache_dir*, each photo's rows are saved as soon as they are computed (an interrupted run
-    resumes), and photos are processed in a shuffled order so any finished part is a fair sample."""
+    resumes), and photos are processed in a shuffled order so any finished part is a fair sample.
+    Backbone features and technical measures are cached apart: photos whose features are cached but
+    whose measures are not (a measure was added or changed) are only decoded and measured again."""
     random_photos = set(random_photos or ())
     n = len(jobs)
     mlsp = np.zeros((n, 2048), dtype=np.float16)
     mlsp_random = np.full((n, 2048), np.nan, dtype=np.float16)
-    technical = np.zeros((n, 12), dtype=np.float32)
+    technical = np.zeros((n, len(TECHNICAL_MEASURES)), dtype=np.float32)
     by_photo: dict[int, list[int]] = {}
     for index, job in enumerate(jobs):
         by_photo.setdefault(job.photo, []).append(index)
-    cache_files: dict[int, Path] = {}
-    todo = []
+    feature_files: dict[int, Path] = {}
+    measure_files: dict[int, Path] = {}
+    todo, measures_only = [], []
     for photo_id, rows in by_photo.items():
         if cache_dir is not None:
-            cache_files[photo_id] = _photo_cache_file(Path(cache_dir), photos[photo_id], [jobs[r] for r in rows], photo_id in random_photos)
-            if cache_files[photo_id].is_file():
-                with np.load(cache_files[photo_id]) as cached:
-                    mlsp[rows], technical[rows], mlsp_random[rows] = cached["mlsp"], cached["technical"], cached["mlsp_random"]
+            photo_jobs = [jobs[r] for r in rows]
+            feature_files[photo_id] = _photo_cache_file(Path(cache_dir), photos[photo_id], photo_jobs, photo_id in random_photos)
+            measure_files[photo_id] = _measures_cache_file(Path(cache_dir), photos[photo_id], photo_jobs)
+            if feature_files[photo_id].is_file():
+                with np.load(feature_files[photo_id]) as cached:
+                    mlsp[rows], mlsp_random[rows] = cached["mlsp"], cached["mlsp_random"]
+                if measure_files[photo_id].is_file():
+                    with np.load(measure_files[photo_id]) as cached:
+                        technical[rows] = cached["technical"]
+                else:
+                    measures_only.append(photo_id)
                 continue
         todo.append(photo_id)
-    log(f"features: {len(by_photo) - len(todo)} photos cached, {len(todo)} to compute")
+    cached = len(by_photo) - len(todo) - len(measures_only)
+    log(f"features: {cached} photos cached, {len(measures_only)} to measure again, {len(todo)} to compute")
+    started = time.time()
+    if measures_only:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(lambda p: _prepare_photo(photos[p], [jobs[r] for r in by_photo[p]], with_model_input=False), measures_only)
+            for k, (photo_id, result) in enumerate(zip(measures_only, results)):
+                rows = by_photo[photo_id]
+                technical[rows] = np.stack([tech for tech, _ in result])
+                _save_npz(measure_files[photo_id], technical=technical[rows])
+                if (k + 1) % 50 == 0 or k + 1 == len(measures_only):
+                    rate = (time.time() - started) / (k + 1)
+                    log(f"measures: {k + 1}/{len(measures_only)} photos, {rate:.2f} s/photo, ~{rate * (len(measures_only) - k - 1) / 60:.1f} min left")
     if not todo:
         return {"mlsp": mlsp, "technical": technical, "mlsp_random": mlsp_random}
     todo = [todo[i] for i in np.random.default_rng(0).permutation(len(todo))]
@@ -243,12 +287,10 @@ def extract_job_features(
             if mask.any():
                 mlsp_random[rows[mask]] = extract_features(untrained, batch[mask]).astype(np.float16)
         for p in pending:
-            if p in cache_files:
+            if p in feature_files:
                 r = by_photo[p]
-                cache_files[p].parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache_files[p].with_suffix(".tmp.npz")
-                np.savez(tmp, mlsp=mlsp[r], technical=technical[r], mlsp_random=mlsp_random[r])
-                os.replace(tmp, cache_files[p])
+                _save_npz(feature_files[p], mlsp=mlsp[r], mlsp_random=mlsp_random[r])
+                _save_npz(measure_files[p], technical=technical[r])
         pending.clear()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
