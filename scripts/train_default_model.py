@@ -36,7 +36,7 @@ def card_text(figures: dict, command: str) -> str:
     pad = d["pristine_above_damaged"]
     return f"""# default
 
-Built-in photocritic model: a linear head on frozen EfficientNet-Lite0 MLSP features (2048), the 12
+Built-in photocritic model: a linear head on frozen EfficientNet-Lite0 MLSP features (2048), the 13
 technical measures and piecewise-linear (hinge) terms of those measures, giving a 10-bin score distribution.
 
 **Not trained on human aesthetic ratings.** It learned two proxies: a photo ranks above its own damaged
@@ -50,7 +50,7 @@ monotonic series {d['monotonic_series']['pristine_mild_moderate_strong']:.3f}; p
 {ps['auc_as_scored']:.3f}; |change| < 0.1 after q95 re-encode {rb['q95']['share_within_0.1']:.3f}, after 0.75x resize
 {rb['resize075']['share_within_0.1']:.3f}. Mean score: professional {cal['professional_pristine']['mean']:.2f},
 snapshots {cal['snapshot_as_scored']['mean']:.2f}, strong damage {cal['damaged_strong']['mean']:.2f}.
-Blind to colour casts and tilted horizons (near or below chance on those damages), weak on overexposure; the
+Nearly blind to colour casts and tilted horizons (near chance on those damages), misses a quarter of overexposed copies; the
 score range is compressed, so rank photos rather than read absolute values.
 
 Rebuild: `{command}`

@@ -3,7 +3,6 @@ good/bad folders. Held-out AUC must clearly beat the naive baseline (a constant:
 measured figures are printed (run with -s to see them) and written to the run folder."""
 from __future__ import annotations
 
-import numpy as np
 from PIL import Image
 
 from photocritic.imaging import decode_for_model
