@@ -46,15 +46,12 @@ class FaceReport:
 
 
 def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08) -> int:
-    """Faces with both eyes open in *reference* whose counterpart (a face at about the same place) in
+    """Faces with open eyes in *reference* whose counterpart (a face at about the same place) in
     *report* shows none: blinks. Faces found in only one frame are not counted either way, which
-    keeps the cascade's false faces (textures, never with eyes) from inventing closed eyes. A face
-    with one eye found is no evidence of open eyes: on small faces the eye cascade finds one eye in
-    some frames and none in others of the very same face (measured on the synthetic bursts of
-    benchmarks/eval_culling.py: a darkened copy "opened" eyes that the clean frame "closed")."""
+    keeps the cascade's false faces (textures, never with eyes) from inventing closed eyes."""
     count = 0
     for face in reference.faces:
-        if face.eyes < 2:
+        if face.eyes == 0:
             continue
         for other in report.faces:
             if abs(other.centre[0] - face.centre[0]) <= tolerance and abs(other.centre[1] - face.centre[1]) <= tolerance:
