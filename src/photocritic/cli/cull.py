@@ -36,11 +36,12 @@ def cull_command(
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the catalog."),
-    similarity: float = typer.Option(0.75, "--similarity", min=-1.0, max=1.0, help="Embedding cosine that makes two photos look-alikes on its own."),
+    similarity: float = typer.Option(0.75, "--similarity", min=-1.0, max=1.0, help="Embedding cosine that makes two photos look-alikes on its own (with feature matching on, pairs below 0.85 also need capture times, the hash or matching features)."),
     time_similarity: float = typer.Option(0.50, "--time-similarity", min=-1.0, max=1.0, help="Cosine enough for two frames one camera shot within --time-gap."),
     time_gap: float = typer.Option(4.0, "--time-gap", min=0.0, help="Seconds between two frames of one burst (EXIF capture time, per camera)."),
     hash_distance: int = typer.Option(14, "--hash-distance", min=0, max=64, help="pHash bits that may differ for the hash to confirm a borderline pair."),
     no_hash: bool = typer.Option(False, "--no-hash", help="Do not use perceptual hashes."),
+    no_matching: bool = typer.Option(False, "--no-matching", help="Do not confirm borderline look-alikes by matching local features (ORB)."),
     no_faces: bool = typer.Option(False, "--no-faces", help="Do not look for faces and closed eyes."),
     xmp: bool = typer.Option(False, "--xmp", help="Merge star ratings (and labels) into XMP sidecars."),
     sidecar: str = typer.Option("replace", "--sidecar", help="Sidecar naming: replace (IMG_1.xmp) | append (IMG_1.JPG.xmp)."),
@@ -86,7 +87,7 @@ def cull_command(
         raise usage_error(str(exc)) from None
     try:
         with progress_bar("culling", enabled=not quiet) as progress:
-            records = cull_records(scorer, files, config, faces=not no_faces, use_hash=not no_hash, progress=progress)
+            records = cull_records(scorer, files, config, faces=not no_faces, use_hash=not no_hash, progress=progress, use_matching=not no_matching)
     finally:
         scorer.close()
 

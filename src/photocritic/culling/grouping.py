@@ -9,9 +9,12 @@ Candidate pairs come from two cheap sources:
   projection) for large ones.
 
 A candidate pair becomes an edge when its embeddings are similar enough: ``similarity`` on its
-own, the lower ``time_similarity`` when the two were shot by one camera within ``time_gap``, or
+own, the lower ``time_similarity`` when the two were shot by one camera within ``time_gap``,
 ``hash_similarity`` when a perceptual hash (pHash, computed lazily and only for such borderline
-pairs) also says the frames are near-identical. Edges join groups with union-find, strongest
+pairs) also says the frames are near-identical, or ``match_similarity`` when local features
+(:mod:`photocritic.culling.matching`, also lazy) agree on one small camera move: that survives the
+crops and tilts that defeat pHash. With feature matching on, a pair joins on looks alone only from
+``confirm_below`` up. Edges join groups with union-find, strongest
 first, and a merge is refused when the two groups' mean embeddings disagree (``group_similarity``)
 so that a long chain of slowly changing frames cannot swallow a whole shoot.
 
@@ -42,6 +45,9 @@ class GroupingConfig:
     time_window: int = 6  # each photo is compared with this many later photos of its camera
     hash_similarity: float = 0.55  # borderline pairs that a perceptual hash confirms
     hash_distance: int = 14  # pHash bits (of 64) that may differ for the hash to confirm
+    match_similarity: float = 0.50  # borderline pairs that geometric verification (matching.py) confirms
+    match_inliers: int = 15  # feature matches that must agree on one small camera move to confirm
+    confirm_below: float = 0.85  # with feature matching on, a pair below this needs time, hash or matches too
     group_similarity: float = 0.50  # two groups merge only if their mean embeddings are this close
     neighbours: int = 8  # visual neighbours looked up per photo
 
@@ -203,6 +209,10 @@ def hamming(a: int, b: int) -> int:
     return int(a ^ b).bit_count()
 
 
+def _hash_close(a: int | None, b: int | None, distance: int) -> bool:
+    return a is not None and b is not None and hamming(a, b) <= distance
+
+
 def group_bursts(
     embeddings: np.ndarray,
     times: Sequence[float | None] | None = None,
@@ -210,12 +220,16 @@ def group_bursts(
     config: GroupingConfig | None = None,
     hash_of: Callable[[int], int | None] | None = None,
     exact_limit: int = EXACT_LIMIT,
+    matches_of: Callable[[int, int], int] | None = None,
 ) -> np.ndarray:
     """Group labels (0..g-1, numbered in input order) for n photos.
 
     *embeddings* is n x d (rows of zeros or NaN for photos without one: they stay alone); *times*
     seconds or None per photo; *cameras* a name or None; *hash_of(i)* the 64-bit perceptual hash of
-    photo *i* (or None), called only for borderline pairs.
+    photo *i* (or None), called only for borderline pairs; *matches_of(i, j)* the number of local
+    feature matches of photos *i* and *j* that agree on one small camera move
+    (:func:`photocritic.culling.matching.agreeing_matches`), called only for borderline pairs that
+    neither capture times nor the hash confirm.
     """
     config = config or GroupingConfig()
     n = len(embeddings)
@@ -230,7 +244,7 @@ def group_bursts(
     valid_index = np.flatnonzero(valid)
     if len(valid_index) > 1:
         sims, idx = visual_neighbours(unit[valid_index] if len(valid_index) < n else unit, config.neighbours, exact_limit)
-        floor = min(config.similarity, config.time_similarity, config.hash_similarity)
+        floor = min(config.similarity, config.time_similarity, config.hash_similarity, config.match_similarity if matches_of else 1.0)
         rows, cols = np.nonzero((sims >= floor) & (idx >= 0))
         for r, c in zip(rows.tolist(), cols.tolist()):
             a, b = int(valid_index[r]), int(valid_index[idx[r, c]])
@@ -250,16 +264,21 @@ def group_bursts(
             hashes[i] = hash_of(i) if hash_of else None
         return hashes[i]
 
+    # with feature matching on, looks alone join a pair only from confirm_below up: unrelated photos
+    # reach cosine 0.77 on the shared photos, and a pair of one scene that far apart is confirmed by
+    # capture times, the hash or the matches
+    alone = max(config.similarity, config.confirm_below) if matches_of is not None else config.similarity
     edges = []
     for (a, b), sim in candidates.items():
-        if sim >= config.similarity:
+        if sim >= alone:
             edges.append((sim, a, b, config.similarity))
         elif (a, b) in near_in_time and sim >= config.time_similarity:
             edges.append((sim, a, b, config.time_similarity))
-        elif hash_of is not None and sim >= config.hash_similarity:
-            ha, hb = cached_hash(a), cached_hash(b)
-            if ha is not None and hb is not None and hamming(ha, hb) <= config.hash_distance:
-                edges.append((sim, a, b, config.hash_similarity))
+        elif hash_of is not None and sim >= config.hash_similarity and _hash_close(cached_hash(a), cached_hash(b), config.hash_distance):
+            edges.append((sim, a, b, config.hash_similarity))
+        elif matches_of is not None and sim >= config.match_similarity and matches_of(a, b) >= config.match_inliers:
+            # pHash does not survive a crop or a tilt, local features do: the camera moved, the scene is the same
+            edges.append((sim, a, b, config.match_similarity))
     edges.sort(key=lambda e: -e[0])
 
     sets = UnionFind(n, unit)

@@ -9,6 +9,7 @@ import numpy as np
 
 from photocritic.culling.faces import FrameReport, blinks, inspect_file
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
+from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
 
 #: Length of the backbone embedding at the end of each catalog feature vector.
@@ -40,6 +41,7 @@ def cull_records(
     use_hash: bool = True,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
+    use_matching: bool = True,
 ) -> list[dict]:
     """Cull *files* with a :class:`photocritic.scoring.Scorer`; records sorted by group, then rank.
 
@@ -57,7 +59,7 @@ def cull_records(
     if missing and scorer.catalog is not None:
         found = scorer.catalog.embeddings(missing, dim=EMBED_DIM)
         vectors = [found.get(r["path"], v) if v is None else v for r, v in zip(records, vectors)]
-    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2))
+    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2), use_matching)
 
 
 def cull_scored(
@@ -68,8 +70,12 @@ def cull_scored(
     faces: bool = True,
     use_hash: bool = True,
     workers: int = 2,
+    use_matching: bool = True,
 ) -> list[dict]:
-    """The part of :func:`cull_records` after scoring: *vectors* are the embeddings (None if absent)."""
+    """The part of :func:`cull_records` after scoring: *vectors* are the embeddings (None if absent).
+
+    *use_matching*: confirm borderline look-alikes by matching local features (:mod:`.matching`).
+    """
     n = len(records)
     usable = [i for i in range(n) if records[i]["error"] is None and vectors[i] is not None]
     embeddings = np.zeros((len(usable), EMBED_DIM), dtype=np.float32)
@@ -78,7 +84,21 @@ def cull_scored(
     times = [parse_time(records[i].get("taken_at")) for i in usable]
     cameras = [records[i].get("camera") for i in usable]
     hash_of = (lambda row: perceptual_hash(records[usable[row]]["path"])) if use_hash else None
-    labels = group_bursts(embeddings, times, cameras, config, hash_of=hash_of) if usable else np.zeros(0, np.int64)
+    found_keypoints: dict = {}  # lazily, only for photos in borderline pairs; dropped after grouping
+
+    def matches_of(a: int, b: int) -> int:
+        for row in (a, b):
+            if row not in found_keypoints:
+                found_keypoints[row] = keypoints_of_file(records[usable[row]]["path"])
+        ka, kb = found_keypoints[a], found_keypoints[b]
+        return agreeing_matches(ka, kb) if ka is not None and kb is not None else 0
+
+    labels = (
+        group_bursts(embeddings, times, cameras, config, hash_of=hash_of, matches_of=matches_of if use_matching else None)
+        if usable
+        else np.zeros(0, np.int64)
+    )
+    found_keypoints.clear()
 
     members: dict[int, list[int]] = {}
     for row, label in enumerate(labels.tolist()):
