@@ -1,8 +1,8 @@
 """Geometric verification: do two photos show one scene, seen through a small camera move?
 
 Frames of one burst differ by a small move of the camera: a shift, a slight zoom, a tilt. Local
-features (OpenCV's ORB: corners with binary descriptors, found on a histogram-equalised grey image,
-so exposure changes matter little) are matched between the two photos, and RANSAC looks for one
+features (OpenCV's ORB: corners with binary descriptors, found on a grey image stretched between its
+1st and 99th percentiles, so exposure changes matter little) are matched between the two photos, and RANSAC looks for one
 similarity transform (shift, rotation, scale) that many matches agree on. Two unrelated photos
 rarely have more than a handful of matches agreeing on such a transform; two frames of one scene
 have dozens, even when one is cropped, rotated, darkened or brightened, where the backbone
@@ -70,6 +70,7 @@ def agreeing_matches(a: Keypoints, b: Keypoints, ratio: float = 0.8, max_scale: 
         return 0
     source = a.points[[m.queryIdx for m in good]]
     target = b.points[[m.trainIdx for m in good]]
+    cv2.setRNGSeed(0)  # RANSAC draws from OpenCV's generator: the same pair gives the same count, whatever came before
     transform, inliers = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC, ransacReprojThreshold=4.0)
     if transform is None or inliers is None:
         return 0
