@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,6 +12,9 @@ from photocritic.culling.faces import FrameReport, blinks, inspect_file
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
+
+#: Photos whose local features are kept in memory at once while grouping (least recently used go first).
+KEYPOINT_CACHE = 2048
 
 #: Length of the backbone embedding at the end of each catalog feature vector.
 EMBED_DIM = 1280
@@ -84,13 +88,21 @@ def cull_scored(
     times = [parse_time(records[i].get("taken_at")) for i in usable]
     cameras = [records[i].get("camera") for i in usable]
     hash_of = (lambda row: perceptual_hash(records[usable[row]]["path"])) if use_hash else None
-    found_keypoints: dict = {}  # lazily, only for photos in borderline pairs; dropped after grouping
+    # keypoints lazily, only for photos in borderline pairs, and at most KEYPOINT_CACHE of them at a time
+    # (~40 KB each): memory stays bounded on a library of any size; dropped after grouping
+    found_keypoints: OrderedDict = OrderedDict()
+
+    def keypoints_of(row: int):
+        if row in found_keypoints:
+            found_keypoints.move_to_end(row)
+        else:
+            found_keypoints[row] = keypoints_of_file(records[usable[row]]["path"])
+            if len(found_keypoints) > KEYPOINT_CACHE:
+                found_keypoints.popitem(last=False)
+        return found_keypoints[row]
 
     def matches_of(a: int, b: int) -> int:
-        for row in (a, b):
-            if row not in found_keypoints:
-                found_keypoints[row] = keypoints_of_file(records[usable[row]]["path"])
-        ka, kb = found_keypoints[a], found_keypoints[b]
+        ka, kb = keypoints_of(a), keypoints_of(b)
         return agreeing_matches(ka, kb) if ka is not None and kb is not None else 0
 
     labels = (
