@@ -107,6 +107,21 @@ def row_is_current(row: PhotoRow, backbone: str) -> bool:
     )
 
 
+def stored_result(catalog: Catalog, model: ScoringModel, path: str, size: int, mtime_ns: int) -> tuple[dict | None, PhotoRow | None]:
+    """What the catalog already holds for a file still at this size and mtime, for *model*:
+    (record, row) when nothing needs computing (an error record, or a stored score), (None, row) when
+    the stored row only needs the head, (None, None) when the photo must be decoded."""
+    row = catalog.get_photo(path, size, mtime_ns)
+    if row is None:
+        return None, None
+    if row.error:
+        return error_record(path, row.error, row, model.name), None
+    if not row_is_current(row, model.backbone):
+        return None, None
+    cached = catalog.get_score(path, model.fingerprint)
+    return (make_record(row, model, cached[0], cached[1]) if cached is not None else None), row
+
+
 def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
     """Technical measures, backbone input and catalog row of a photo already decoded for the model."""
     technical = technical_measures(decoded.pixels)
@@ -198,22 +213,11 @@ class Scorer:
             return plan
         if self.catalog is None:
             return plan
-        row = self.catalog.get_photo(path, plan.size, plan.mtime_ns)
-        if row is None:
-            return plan
-        if row.error:
-            plan.record = error_record(path, row.error, row, self.model.name)
+        plan.record, plan.row = stored_result(self.catalog, self.model, path, plan.size, plan.mtime_ns)
+        if plan.record is not None:
             plan.source = "catalog"
-            return plan
-        if not row_is_current(row, self.model.backbone):
-            return plan
-        cached = self.catalog.get_score(path, self.model.fingerprint)
-        plan.row = row
-        if cached is not None:
-            plan.record = make_record(row, self.model, cached[0], cached[1])
-            plan.source = "catalog"
-            return plan
-        plan.source = "head"
+        elif plan.row is not None:
+            plan.source = "head"
         return plan
 
     # -- running ---------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from photocritic.distributed import parquet as pq_out
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.models.backbone import BACKBONES, load_backbone
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, make_record, prepare_photo, row_is_current, score_rows
+from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, prepare_photo, row_is_current, score_rows, stored_result
 
 ProgressCallback = Callable[[int, int], None]
 LOCAL = "local"
@@ -461,20 +461,12 @@ class RayScorer(_RayRun):
         return record["error"] is not None
 
     def _plan(self, todo: _Todo):
-        # the same decisions as Scorer._plan
         if self.catalog is None:
             return None
-        row = self.catalog.get_photo(todo.path, todo.size, todo.mtime_ns)
-        if row is None:
-            return None
-        if row.error:
-            return error_record(todo.path, row.error, row, self.model.name)
-        if not row_is_current(row, self.model.backbone):
-            return None
-        cached = self.catalog.get_score(todo.path, self.model.fingerprint)
-        if cached is not None:
-            return make_record(row, self.model, cached[0], cached[1])
-        return ("head", row)
+        record, row = stored_result(self.catalog, self.model, todo.path, todo.size, todo.mtime_ns)  # as Scorer decides
+        if record is not None:
+            return record
+        return ("head", row) if row is not None else None
 
     def _head_results(self, rows: list[PhotoRow]) -> list[dict]:
         records = score_rows(self.model, rows)
