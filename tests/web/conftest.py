@@ -28,6 +28,18 @@ def _ci() -> bool:
     return os.environ.get("CI") == "true"
 
 
+def playwright_expect():
+    """Playwright's ``expect``. Without playwright the calling test module is skipped, except under
+    CI=true, where a missing test dependency is a failure."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover
+        if _ci():
+            raise
+        pytest.skip("playwright is not installed", allow_module_level=True)
+    return expect
+
+
 def chromium_path() -> str | None:
     explicit = os.environ.get("PHOTOCRITIC_CHROMIUM")
     if explicit:

@@ -2,20 +2,14 @@
 keyboard, and the XMP sidecars read back (with our reader and, where installed, exiftool)."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pytest
 
-from .conftest import BURST_SOURCE, make_burst
+from .conftest import BURST_SOURCE, make_burst, playwright_expect
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    if os.environ.get("CI") == "true":
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+expect = playwright_expect()
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,13 @@
 """The upload page in headless Chromium against the real server: a real photo in, its score out."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    if os.environ.get("CI") == "true":
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from .conftest import playwright_expect
+
+expect = playwright_expect()
 
 
 @pytest.fixture(scope="module")
