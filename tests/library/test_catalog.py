@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photocritic.library.catalog import Catalog, PhotoRow
+from photocritic.imaging.decode import PIXELS_VERSION
+from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.scoring import Scorer
 
 SUMMARY = re.compile(
@@ -72,6 +73,35 @@ def test_a_catalog_from_a_version_with_fewer_measures_is_measured_again(small_li
     assert again.stats.decoded == 2 and again.stats.from_catalog == 3
     assert second == first
     again.close()
+
+
+def test_a_catalog_written_from_older_pixels_is_decoded_again(small_library, tmp_path):
+    """Features stored by a version that decoded photos differently are forgotten once, with their
+    scores; error rows stay; the next run decodes those photos again and gives fresh records."""
+    catalog_path = tmp_path / "catalog.sqlite"
+    files = sorted(small_library.iterdir())[:3]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    scorer = Scorer(catalog=catalog_path)
+    first = list(scorer.iter_records([*files, broken]))
+    scorer.close()
+    with sqlite3.connect(catalog_path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'pixels_version'").fetchone()[0] == str(PIXELS_VERSION)
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'pixels_version'")  # as an older version left it
+        db.execute("UPDATE photos SET features = ? WHERE error IS NULL", (np.zeros(4, np.float16).tobytes(),))
+    reopened = Catalog(catalog_path)
+    assert reopened.count("scores") == 0
+    assert all(reopened.get_photo(str(f), *file_key(f)).features is None for f in files)
+    assert reopened.get_photo(str(broken), *file_key(broken)).error  # what failed still failed
+    reopened.close()
+    again = Scorer(catalog=catalog_path)
+    second = list(again.iter_records([*files, broken]))
+    assert again.stats.decoded == len(files) and again.stats.from_catalog == 1
+    assert second == first
+    again.close()
+    last = Scorer(catalog=catalog_path)  # forgotten once, not at every opening
+    assert list(last.iter_records([*files, broken])) == first and last.stats.decoded == 0
+    last.close()
 
 
 def test_bypassing_the_catalog_gives_the_same_records(small_library, tmp_path):

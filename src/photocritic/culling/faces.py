@@ -158,7 +158,7 @@ def inspect_file(path: str | os.PathLike, find_faces: bool = True) -> FrameRepor
     from photocritic.imaging import PhotoError, decode_for_model
 
     try:
-        decoded = decode_for_model(path, long_side=FACE_LONG_SIDE)
+        decoded = decode_for_model(path, long_side=FACE_LONG_SIDE, draft_headroom=1.0)
     except PhotoError:
         return None
     faces = detect_faces(decoded.pixels) if find_faces else FaceReport()

@@ -52,7 +52,7 @@ def keypoints_of_file(path: str | os.PathLike) -> Keypoints | None:
     from photocritic.imaging import PhotoError, decode_for_model
 
     try:
-        pixels = decode_for_model(path, long_side=MATCH_LONG_SIDE).pixels
+        pixels = decode_for_model(path, long_side=MATCH_LONG_SIDE, draft_headroom=1.0).pixels
     except PhotoError:
         return None
     return keypoints(pixels)

@@ -30,7 +30,7 @@ def perceptual_hash(path: str | os.PathLike) -> int | None:
     from photocritic.imaging import PhotoError, decode_for_model
 
     try:
-        pixels = decode_for_model(path, long_side=256).pixels
+        pixels = decode_for_model(path, long_side=256, draft_headroom=1.0).pixels
     except PhotoError:
         return None
     return int(str(imagehash.phash(Image.fromarray(pixels))), 16)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photocritic.imaging.decode import decode_for_model
+from photocritic.imaging.decode import PIXELS_VERSION, decode_for_model
 from photocritic.models.backbone import extract_features, load_backbone, model_input
 from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.training.degradations import DAMAGES, damage_at, seed_for
@@ -185,6 +185,7 @@ def _photo_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job], with_rando
     technical measures of their day, which are not read)."""
     spec = {
         "version": CACHE_VERSION,
+        "pixels": PIXELS_VERSION,
         "photo": [photo.key, photo.path.stat().st_size],
         "jobs": [(j.kind, j.damage, j.strength) for j in jobs],
         "random": with_random,
@@ -198,6 +199,7 @@ def _measures_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job]) -> Path
     or changed measure costs a decode per job, not a backbone pass."""
     spec = {
         "version": CACHE_VERSION,
+        "pixels": PIXELS_VERSION,
         "photo": [photo.key, photo.path.stat().st_size],
         "jobs": [(j.kind, j.damage, j.strength) for j in jobs],
         "measures": [TECHNICAL_VERSION, list(TECHNICAL_MEASURES)],

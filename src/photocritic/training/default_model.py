@@ -41,14 +41,14 @@ class FitConfig:
     # quantiles (over the training photos) of every measure, so exposure can be best in the middle
     technical_knots: tuple[float, ...] = (0.25, 0.5, 0.75)
     # a lighter L2 penalty on the technical measures that resizing leaves alone (and their hinges): a
-    # dozen inputs among ~2100, which the common penalty shrinks to almost nothing. 3,000 on these 9
-    # (out of fold: moderate 0.852 against 0.840 with the common penalty, resizes as stable). Lighter
-    # still (30-1,000) or on every measure ranked damage a little better but moved the score under
-    # 0.75x resizes (sharpness and noise change with the decoder's scaling path) or lost some AUC
+    # dozen inputs among ~2100, which the common penalty shrinks to almost nothing. 3,000 on these 11
+    # (out of fold: moderate 0.870 against 0.858 with the 9 measures that were resize-stable before the
+    # decoder kept draft headroom, and 0.843 with the common penalty). Lighter still (300-1,000), or on
+    # the noise measure too, ranked damage a little better but moved the score under 0.75x resizes
     technical_ridge: float | None = 3000.0  # None: ridge for every column
     technical_ridge_measures: tuple[str, ...] = (  # the measures technical_ridge applies to (empty: all)
-        "exposure_ev", "highlights_clipped", "shadows_clipped", "contrast", "dynamic_range",
-        "colorfulness", "saturation", "colour_cast", "channels_clipped",
+        "sharpness", "sharpness_peak", "exposure_ev", "highlights_clipped", "shadows_clipped", "contrast",
+        "dynamic_range", "colorfulness", "saturation", "colour_cast", "channels_clipped",
     )
     # hidden > 0: a one-hidden-layer head trained by gradient descent on the leading principal
     # components of the inputs (the projection is folded into its first layer when saved)
