@@ -35,7 +35,8 @@ WORKING_LONG_SIDE = 512
 #: requested size, so the final resize always averages two or more source pixels per output pixel. With no
 #: headroom the working pixels depended on the file's resolution: a 1280 px file (drafted to 640, resized
 #: 1.25x) and its 0.75x resize (960 px, resized 1.9x) differed in sharpness by 0.08 log10 units at the
-#: median, half what a 2-degree rotation changes; with it, 0.015 (costs ~5 ms more per decode).
+#: median, half what a 2-degree rotation changes; with it, 0.013, for 10-14 ms more per decode of a 1-3 MP
+#: JPEG (benchmarks/bench_decode.py).
 DRAFT_HEADROOM = 2.0
 #: Raised whenever the working pixels of a photo change, so features stored from older pixels are refreshed.
 PIXELS_VERSION = 2
