@@ -16,11 +16,12 @@ import numpy as np
 import torch
 
 from photocritic.imaging import PhotoError, decode_for_model
+from photocritic.imaging.decode import PIXELS_VERSION
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.library.scan import find_photos
 from photocritic.models.backbone import BACKBONES, extract_features, load_backbone, model_input
 from photocritic.models.heads import distribution_mean, distribution_std
-from photocritic.models.technical import TECHNICAL_MEASURES, measures_vector, technical_measures
+from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
 
 ProgressCallback = Callable[[int, int], None]
@@ -94,6 +95,18 @@ def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: 
         "model": model.name,
         "technical": {k: round(float(v), 5) for k, v in (row.technical or {}).items()},
     }
+
+
+#: What computed a catalog row's measures and features: the decoder's pixels and the measures' code.
+#: A catalog written by another version forgets them once (:func:`open_catalog`).
+FEATURES_VERSION = f"pixels {PIXELS_VERSION}, measures {TECHNICAL_VERSION}"
+
+
+def open_catalog(catalog: Catalog | str | os.PathLike | None) -> Catalog:
+    """*catalog* (an open one, a path, or None for the default), holding only rows of this version."""
+    catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+    catalog.forget_features_unless(FEATURES_VERSION)
+    return catalog
 
 
 def row_is_current(row: PhotoRow, backbone: str) -> bool:
@@ -194,7 +207,7 @@ class Scorer:
         # features are always computed, so the catalog can serve any later model and culling
         self.backbone = load_backbone(self.model.backbone)
         if use_catalog:
-            self.catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+            self.catalog = open_catalog(catalog)
         else:
             self.catalog = None
         self.batch_size = max(1, batch_size)

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photocritic.imaging.decode import PIXELS_VERSION
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
-from photocritic.scoring import Scorer
+from photocritic.scoring import FEATURES_VERSION, Scorer, open_catalog
 
 SUMMARY = re.compile(
     r"(\d+) photos: (\d+) scored, (\d+) failed \((\d+) decoded, (\d+) rescored from stored features, (\d+) from the catalog\)"
@@ -76,8 +75,8 @@ def test_a_catalog_from_a_version_with_fewer_measures_is_measured_again(small_li
 
 
 def test_a_catalog_written_from_older_pixels_is_decoded_again(small_library, tmp_path):
-    """Features stored by a version that decoded photos differently are forgotten once, with their
-    scores; error rows stay; the next run decodes those photos again and gives fresh records."""
+    """Features stored by a version that decoded or measured photos differently are forgotten once,
+    with their scores; error rows stay; the next run decodes those photos again and gives fresh records."""
     catalog_path = tmp_path / "catalog.sqlite"
     files = sorted(small_library.iterdir())[:3]
     broken = tmp_path / "broken.jpg"
@@ -86,10 +85,10 @@ def test_a_catalog_written_from_older_pixels_is_decoded_again(small_library, tmp
     first = list(scorer.iter_records([*files, broken]))
     scorer.close()
     with sqlite3.connect(catalog_path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'pixels_version'").fetchone()[0] == str(PIXELS_VERSION)
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'pixels_version'")  # as an older version left it
+        assert db.execute("SELECT value FROM meta WHERE key = 'features_version'").fetchone()[0] == FEATURES_VERSION
+        db.execute("UPDATE meta SET value = 'pixels 1, measures 2' WHERE key = 'features_version'")  # as an older version left it
         db.execute("UPDATE photos SET features = ? WHERE error IS NULL", (np.zeros(4, np.float16).tobytes(),))
-    reopened = Catalog(catalog_path)
+    reopened = open_catalog(catalog_path)
     assert reopened.count("scores") == 0
     assert all(reopened.get_photo(str(f), *file_key(f)).features is None for f in files)
     assert reopened.get_photo(str(broken), *file_key(broken)).error  # what failed still failed

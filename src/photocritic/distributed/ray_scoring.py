@@ -40,7 +40,7 @@ from photocritic.distributed import parquet as pq_out
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.models.backbone import BACKBONES, load_backbone
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, prepare_photo, row_is_current, score_rows, stored_result
+from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, open_catalog, prepare_photo, row_is_current, score_rows, stored_result
 
 ProgressCallback = Callable[[int, int], None]
 LOCAL = "local"
@@ -189,7 +189,7 @@ class _RayRun:
         self.address = address or os.environ.get("RAY_ADDRESS") or LOCAL
         self.catalog: Catalog | None = None
         if use_catalog:
-            self.catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+            self.catalog = open_catalog(catalog)
         self.parquet_dir = Path(parquet_dir).expanduser() if parquet_dir is not None else None
         self.workers = workers
         self.batch_size = max(1, batch_size)

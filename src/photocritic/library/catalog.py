@@ -11,8 +11,9 @@ so switching models rescales from stored features without decoding again. The da
 WAL mode and commits in batches: a run killed with SIGKILL loses at most the open batch, and
 the next run redoes exactly what was not committed.
 
-Stored measures and features are only as good as the pixels they came from: when a new version
-decodes photos differently (:data:`photocritic.imaging.decode.PIXELS_VERSION`), opening the catalog
+Stored measures and features are only as good as the code that computed them: the catalog records
+the version of that code its rows came from (:meth:`Catalog.forget_features_unless`, called by the
+scorers with :data:`photocritic.scoring.FEATURES_VERSION`), and when another version opens it, it
 forgets them (and the scores made from them), once, so each photo is decoded again when next scored.
 """
 from __future__ import annotations
@@ -25,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from photocritic.imaging.decode import PIXELS_VERSION
 
 SCHEMA_VERSION = 1
 
@@ -101,28 +100,33 @@ class Catalog:
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._db.commit()
-        self._forget_features_of_older_pixels()
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self._pending = 0
         self._last_commit = time.monotonic()
 
-    def _forget_features_of_older_pixels(self) -> None:
-        """Drop measures, features and scores made from another decoder's pixels (catalogs from before
-        the version was recorded hold version 1). Checked and changed in one write transaction, so two
-        processes opening the catalog at once cannot forget rows the other has just written anew."""
+    def forget_features_unless(self, version: str) -> bool:
+        """Drop the measures, features and scores of every row unless they were computed by *version*
+        of the code that computes them (a catalog written before versions were recorded counts as
+        another version); error rows stay. True when something was forgotten. Checked and changed in
+        one write transaction, so two processes opening the catalog at once cannot forget rows the
+        other has just written anew."""
+        self.commit()
+        forgot = False
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            stored = self._db.execute("SELECT value FROM meta WHERE key = 'pixels_version'").fetchone()
-            if stored is None or stored[0] != str(PIXELS_VERSION):
+            stored = self._db.execute("SELECT value FROM meta WHERE key = 'features_version'").fetchone()
+            if stored is None or stored[0] != version:
                 if stored is not None or self.count() > 0:
                     self._db.execute("UPDATE photos SET technical = NULL, backbone = NULL, features = NULL WHERE error IS NULL")
                     self._db.execute("DELETE FROM scores")
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('pixels_version', ?)", (str(PIXELS_VERSION),))
+                    forgot = True
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('features_version', ?)", (version,))
             self._db.commit()
         except BaseException:
             self._db.rollback()
             raise
+        return forgot
 
     # -- reading -----------------------------------------------------------------------------
     def get_photo(self, path: str, size: int, mtime_ns: int) -> PhotoRow | None:
