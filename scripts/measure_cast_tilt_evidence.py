@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy import ndimage
-from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -37,8 +36,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from photocritic.models.heads import RATINGS  # noqa: E402
 from photocritic.models.technical import luminance  # noqa: E402
 from photocritic.training import default_data as data  # noqa: E402
+from photocritic.training.default_eval import auc, damage_figures  # noqa: E402
 from photocritic.training.default_model import FitConfig, JobTable, model_inputs, out_of_fold  # noqa: E402
-from photocritic.training.degradations import DAMAGES, _srgb_to_linear, damage_at, seed_for  # noqa: E402
+from photocritic.training.degradations import STRENGTH_NAMES, _srgb_to_linear  # noqa: E402
 
 CHROMA_BINS, CHROMA_STEP = 64, 0.05  # log(G/R), log(G/B) in natural log units, wrapped
 ANGLE_BINS, ANGLE_STEP, ANGLE_RANGE = 360, 0.5, 15.0  # edge orientation over 180 degrees
@@ -118,9 +118,7 @@ def histograms(photos, jobs, rows_by_photo, workers: int) -> tuple[np.ndarray, n
         pristine = data.pristine_pixels(photos[p])
         out = []
         for r in rows_by_photo[p]:
-            job = jobs[r]
-            pixels = pristine if job.kind == "pristine" else damage_at(
-                pristine, job.damage, job.strength, seed_for(photos[p].key, job.damage, job.strength))
+            pixels = data.job_pixels(photos[p], jobs[r], pristine)
             out.append((r, chroma_histograms(pixels), orientation_histogram(pixels)))
         return out
 
@@ -132,15 +130,6 @@ def histograms(photos, jobs, rows_by_photo, workers: int) -> tuple[np.ndarray, n
             if (k + 1) % 100 == 0:
                 print(f"  histograms: {k + 1}/{len(rows_by_photo)} photos, {time.time() - started:.0f} s", file=sys.stderr)
     return chroma, angles
-
-
-def ranked_below(table: JobTable, goodness: np.ndarray, damage: str, strength: int) -> float:
-    """Share of (pristine, damaged) pairs where the pristine photo has the higher goodness."""
-    pristine = {int(table.photo[i]): i for i in np.flatnonzero(table.kind == "pristine")}
-    rows = np.flatnonzero((table.damage == damage) & (table.strength == strength))
-    a = goodness[[pristine[int(table.photo[i])] for i in rows]]
-    b = goodness[rows]
-    return float(np.mean(a > b) + 0.5 * np.mean(a == b))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,22 +172,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  fold {fold}: templates fitted on {len(train)} pristine photos", file=sys.stderr)
 
     professional = table.professional[pristine]
+
+    def ranking(goodness: np.ndarray) -> tuple[dict, float]:
+        """Per damage type and strength, the share of damaged copies below their photo; and the AUC of
+        professional above snapshot among the pristine photos."""
+        figures = damage_figures(goodness, table, used)["per_type"]
+        return figures, auc(goodness[pristine][professional], goodness[pristine][~professional])
+
     print("\nEvidence alone, out of fold: share of damaged copies ranked below their photo (mild / moderate / strong)")
     for label, estimates, damage, others in (
         ("colour cast", cast, "white_balance", ("desaturation", "low_contrast", "jpeg")),
         ("tilt", tilt, "tilt", ("jpeg", "defocus", "noise")),
     ):
         for name, values in estimates.items():
-            good = -values
-            own = " / ".join(f"{ranked_below(table, good, damage, s):.3f}" for s in range(3))
-            fooled = ", ".join(f"{d} {ranked_below(table, good, d, 1):.2f}" for d in others)
-            auc = roc_auc_score(professional, good[pristine])
-            print(f"  {label:11s} {name:10s}: {own}   moderate {fooled}   professional above snapshot AUC {auc:.3f}")
+            per_type, separation = ranking(-values)
+            own = " / ".join(f"{per_type[damage][s]:.3f}" for s in STRENGTH_NAMES)
+            fooled = ", ".join(f"{d} {per_type[d]['moderate']:.2f}" for d in others)
+            print(f"  {label:11s} {name:10s}: {own}   moderate {fooled}   professional above snapshot AUC {separation:.3f}")
     for s, degrees in enumerate((2.0, 4.0, 8.0)):
         rows = np.flatnonzero((table.damage == "tilt") & (table.strength == s))
         print(f"  tilt of {degrees:.0f} degrees estimated within 1 degree: {np.mean(np.abs(tilt['peak shift'][rows] - degrees) <= 1.0):.3f}")
 
-    print("\nShipped configuration's out-of-fold score minus k x the standardised cast estimate (peak shift)", file=sys.stderr)
+    print("\nShipped configuration's out-of-fold score minus k x the standardised cast estimate (peak shift)")
     features = data.extract_job_features(photos, jobs, args.cache_dir, data.random_baseline_photos(photos),
                                          log=lambda *a: print(*a, file=sys.stderr))
     oof = out_of_fold(model_inputs(features, cfg.inputs), table, photos, cfg, log=lambda *a: None)
@@ -207,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     estimate = (estimate - estimate[pristine].mean()) / estimate[pristine].std()
     print("\n  k     white balance (mild/moderate/strong)  desaturation  moderate, mean of 10 types  AUC (pristine)")
     for k in (0.0, 0.1, 0.2, 0.4, 0.8):
-        good = score - k * estimate
-        wb = " / ".join(f"{ranked_below(table, good, 'white_balance', s):.3f}" for s in range(3))
-        moderate = np.mean([ranked_below(table, good, d, 1) for d in DAMAGES])
-        print(f"  {k:<4}  {wb}                 {ranked_below(table, good, 'desaturation', 1):.3f}         "
-              f"{moderate:.3f}                       {roc_auc_score(professional, good[pristine]):.3f}")
+        per_type, separation = ranking(score - k * estimate)
+        wb = " / ".join(f"{per_type['white_balance'][s]:.3f}" for s in STRENGTH_NAMES)
+        moderate = np.mean([v["moderate"] for v in per_type.values()])
+        print(f"  {k:<4}  {wb}                 {per_type['desaturation']['moderate']:.3f}         "
+              f"{moderate:.3f}                       {separation:.3f}")
     return 0
 
 

@@ -163,19 +163,21 @@ def variant_pixels(photo: Photo, kind: str) -> np.ndarray:
     return _decode_bytes(_jpeg_bytes(full, 95))
 
 
+def job_pixels(photo: Photo, job: Job, pristine: np.ndarray) -> np.ndarray:
+    """The working pixels of one job of *photo*, given its :func:`pristine_pixels`."""
+    if job.kind == "pristine" or (photo.professional and job.kind == "original"):
+        return pristine
+    if job.kind == "damaged":
+        return damage_at(pristine, job.damage, job.strength, seed_for(photo.key, job.damage, job.strength))
+    return variant_pixels(photo, job.kind)
+
+
 def _prepare_photo(photo: Photo, jobs: list[Job], with_model_input: bool = True) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """(technical vector, backbone input or None) for each job of one photo."""
     pristine = pristine_pixels(photo)
     out = []
     for job in jobs:
-        if job.kind == "pristine":
-            pixels = pristine
-        elif job.kind == "damaged":
-            pixels = damage_at(pristine, job.damage, job.strength, seed_for(photo.key, job.damage, job.strength))
-        elif photo.professional and job.kind == "original":
-            pixels = pristine
-        else:
-            pixels = variant_pixels(photo, job.kind)
+        pixels = job_pixels(photo, job, pristine)
         out.append((measures_vector(technical_measures(pixels)), model_input(pixels) if with_model_input else None))
     return out
 
