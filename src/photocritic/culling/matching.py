@@ -22,6 +22,8 @@ import numpy as np
 
 #: Long side of the grey image features are found in.
 MATCH_LONG_SIDE = 512
+#: Below this short side ORB's pyramid (6 levels, a 15 px border) has no room for a corner: no keypoints.
+MIN_MATCH_SIDE = 48
 
 
 @dataclass
@@ -34,6 +36,8 @@ def keypoints(pixels: np.ndarray, features: int = 1000) -> Keypoints:
     """ORB keypoints of an RGB uint8 image (already decoded at about :data:`MATCH_LONG_SIDE`)."""
     import cv2
 
+    if pixels.ndim != 3 or min(pixels.shape[:2]) < MIN_MATCH_SIDE:
+        return Keypoints(np.zeros((0, 2), np.float32), None)  # a 1x1 photo or a 1 px strip has no corners to match
     grey = cv2.cvtColor(np.ascontiguousarray(pixels[..., :3]), cv2.COLOR_RGB2GRAY)
     # a linear stretch of the 1st-99th percentiles, so that a darkened copy offers the corner detector
     # the contrast of the clean frame (its fixed threshold found a few dozen corners in a 2-stop
@@ -42,7 +46,10 @@ def keypoints(pixels: np.ndarray, features: int = 1000) -> Keypoints:
     low, high = np.percentile(grey, [1, 99])
     grey = np.clip((grey.astype(np.float32) - low) * (255.0 / max(float(high - low), 1.0)), 0, 255).astype(np.uint8)
     orb = cv2.ORB_create(nfeatures=features, fastThreshold=10, edgeThreshold=15, patchSize=15, nlevels=6)
-    found, descriptors = orb.detectAndCompute(grey, None)
+    try:
+        found, descriptors = orb.detectAndCompute(grey, None)
+    except cv2.error:  # matching only adds evidence: a photo OpenCV cannot take simply offers none
+        return Keypoints(np.zeros((0, 2), np.float32), None)
     points = np.array([k.pt for k in found], dtype=np.float32).reshape(-1, 2)
     return Keypoints(points, descriptors)
 
@@ -81,4 +88,4 @@ def agreeing_matches(a: Keypoints, b: Keypoints, ratio: float = 0.8, max_scale: 
     return int(inliers.sum())
 
 
-__all__ = ["MATCH_LONG_SIDE", "Keypoints", "agreeing_matches", "keypoints", "keypoints_of_file"]
+__all__ = ["MATCH_LONG_SIDE", "MIN_MATCH_SIDE", "Keypoints", "agreeing_matches", "keypoints", "keypoints_of_file"]
