@@ -1,9 +1,10 @@
 """The one scoring pipeline: files -> catalog check -> decode workers -> backbone -> head -> records.
 
 The CLI, the web app, culling, training's feature extraction and the Ray runner all go through
-:func:`iter_score_records`. Decoding runs in a thread pool (Pillow and NumPy release the GIL)
-ahead of the model, which runs in batches; each finished photo is written to the catalog, so
-an interrupted run loses only its open batch.
+:class:`Scorer` (or its pieces: :func:`prepare_photo`, :func:`embed_prepared`, :func:`score_rows`).
+Decoding runs in a thread pool (Pillow and NumPy release the GIL) ahead of the model, which runs in
+batches; each finished photo is written to the catalog, so an interrupted run loses only its open batch.
+Every network runs through ONNX Runtime (:mod:`photocritic.engine`); heads run in NumPy; no torch.
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
+from photocritic.engine import Network, graph_path
 from photocritic.imaging import PhotoError, decode_for_model
 from photocritic.imaging.decode import PIXELS_VERSION
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.library.scan import find_photos
-from photocritic.models.backbone import BACKBONES, extract_features, load_backbone, model_input
+from photocritic.models.backbone import BACKBONES, FINETUNED, model_input
 from photocritic.models.heads import distribution_mean, distribution_std
 from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
@@ -55,10 +56,45 @@ class PreparedPhoto:
 
     row: PhotoRow
     model_input: np.ndarray | None
+    network_input: np.ndarray | None = None  # a whole-network model's own input (nima-ava)
 
 
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
+
+
+def default_threads() -> int:
+    """ONNX Runtime's intra-op threads: ``PHOTOCRITIC_THREADS``, else every core."""
+    return max(1, int(os.environ.get("PHOTOCRITIC_THREADS") or os.cpu_count() or 1))
+
+
+class _TorchBackbone:
+    """A fine-tuned backbone (``photocritic train`` phase 2) has no exported graph: it runs in PyTorch."""
+
+    def __init__(self, name: str, threads: int) -> None:
+        try:
+            import torch
+
+            from photocritic.models.networks import extract_features, load_backbone
+        except ImportError:
+            from photocritic.models.zoo import ModelError
+
+            raise ModelError(f"the backbone {name!r} was fine-tuned and runs only in PyTorch: "
+                             'pip install "photocritic[train]"') from None
+        torch.set_num_threads(threads)
+        self.module, self.extract = load_backbone(name), extract_features
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.extract(self.module, batch)
+
+
+def backbone_network(name: str, threads: int | None = None):
+    """The backbone *name* as a function N x 3 x S x S inputs -> N x feature_dim float32 features."""
+    threads = threads or default_threads()
+    spec = BACKBONES[name]
+    if spec.graph is None or name in FINETUNED:
+        return _TorchBackbone(name, threads)
+    return Network(graph_path(spec.graph), threads)
 
 
 def error_record(path: str, error: str, row: PhotoRow | None = None, model: str | None = None) -> dict:
@@ -123,7 +159,8 @@ def row_is_current(row: PhotoRow, backbone: str) -> bool:
 def stored_result(catalog: Catalog, model: ScoringModel, path: str, size: int, mtime_ns: int) -> tuple[dict | None, PhotoRow | None]:
     """What the catalog already holds for a file still at this size and mtime, for *model*:
     (record, row) when nothing needs computing (an error record, or a stored score), (None, row) when
-    the stored row only needs the head, (None, None) when the photo must be decoded."""
+    the stored row only needs the head, (None, None) when the photo must be decoded (always, for a
+    whole-network model without a stored score: it reads the pixels)."""
     row = catalog.get_photo(path, size, mtime_ns)
     if row is None:
         return None, None
@@ -132,13 +169,18 @@ def stored_result(catalog: Catalog, model: ScoringModel, path: str, size: int, m
     if not row_is_current(row, model.backbone):
         return None, None
     cached = catalog.get_score(path, model.fingerprint)
+    if cached is None and model.network is not None:
+        return None, None
     return (make_record(row, model, cached[0], cached[1]) if cached is not None else None), row
 
 
-def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
-    """Technical measures, backbone input and catalog row of a photo already decoded for the model."""
+def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str = "efficientnet-lite0",
+                    model: ScoringModel | None = None) -> PreparedPhoto:
+    """Technical measures, backbone input and catalog row of a photo already decoded for the model
+    (and *model*'s own network input, when it runs a whole network)."""
     technical = technical_measures(decoded.pixels)
     tensor = model_input(decoded.pixels, BACKBONES[backbone].input_size)
+    network_input = model.network_input(decoded.pixels) if model is not None and model.network else None
     row = PhotoRow(
         name,
         size,
@@ -151,10 +193,11 @@ def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str 
         technical=technical,
         backbone=backbone,
     )
-    return PreparedPhoto(row, tensor)
+    return PreparedPhoto(row, tensor, network_input)
 
 
-def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = None, backbone: str = "efficientnet-lite0") -> PreparedPhoto:
+def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = None, backbone: str = "efficientnet-lite0",
+                  model: ScoringModel | None = None) -> PreparedPhoto:
     """Decode one file, compute its technical measures and its backbone input. Never raises."""
     if size is None or mtime_ns is None:
         try:
@@ -162,7 +205,7 @@ def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = Non
         except OSError as exc:
             return PreparedPhoto(PhotoRow(path, -1, -1, error=f"cannot read file: {exc.strerror or exc}"), None)
     try:
-        return prepare_decoded(path, size, mtime_ns, decode_for_model(path), backbone)
+        return prepare_decoded(path, size, mtime_ns, decode_for_model(path), backbone, model)
     except PhotoError as exc:
         return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
     except Exception as exc:  # a decoder bug must cost one photo, never the batch
@@ -170,22 +213,30 @@ def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = Non
         return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=f"unexpected error while reading: {reason}"), None)
 
 
-def embed_prepared(backbone_module, prepared: list[PreparedPhoto]) -> None:
-    """Run the backbone on a batch; store float16 features on each row (as the catalog keeps them)."""
+def embed_prepared(backbone, prepared: list[PreparedPhoto]) -> None:
+    """Run the *backbone* (:func:`backbone_network`) on a batch; store float16 features on each row (as
+    the catalog keeps them)."""
     if not prepared:
         return
-    features = extract_features(backbone_module, np.stack([p.model_input for p in prepared])).astype(np.float16)
+    features = backbone(np.stack([p.model_input for p in prepared])).astype(np.float16)
     for item, vector in zip(prepared, features):
         item.row.features = vector
 
 
-def score_rows(model: ScoringModel, rows: list[PhotoRow]) -> list[dict]:
-    """Records for rows that carry technical measures (and float16 features if the model needs them)."""
+def score_rows(model: ScoringModel, rows: list[PhotoRow], network_inputs: list[np.ndarray] | None = None,
+               threads: int | None = None) -> list[dict]:
+    """Records for rows that carry technical measures (and float16 features if the model needs them);
+    a whole-network model also needs each photo's *network_inputs* (:attr:`PreparedPhoto.network_input`)."""
     if not rows:
         return []
     feats = np.stack([r.features.astype(np.float32) for r in rows]) if model.needs_backbone else None
     tech = np.stack([measures_vector(r.technical) for r in rows])
-    distributions = model.predict_distribution(feats, tech)
+    network_output = None
+    if model.network is not None:
+        if network_inputs is None or any(x is None for x in network_inputs):
+            raise ValueError(f"model {model.name!r} runs a whole network: score_rows needs each photo's network input")
+        network_output = Network(model.network_graph, threads or default_threads())(np.stack(network_inputs))
+    distributions = model.predict_distribution(feats, tech, network_output)
     means = distribution_mean(distributions)
     return [make_record(row, model, float(mean), dist.tolist()) for row, dist, mean in zip(rows, distributions, means)]
 
@@ -200,19 +251,20 @@ class Scorer:
         use_catalog: bool = True,
         batch_size: int = 16,
         workers: int | None = None,
-        torch_threads: int | None = None,
+        threads: int | None = None,
+        torch_threads: int | None = None,  # the old name of *threads*
     ) -> None:
         self.model = load_model(model)
         self.spec = BACKBONES[self.model.backbone]
+        self.threads = threads or torch_threads or default_threads()
         # features are always computed, so the catalog can serve any later model and culling
-        self.backbone = load_backbone(self.model.backbone)
+        self.backbone = backbone_network(self.model.backbone, self.threads)
         if use_catalog:
             self.catalog = open_catalog(catalog)
         else:
             self.catalog = None
         self.batch_size = max(1, batch_size)
         self.workers = workers or default_workers()
-        torch.set_num_threads(torch_threads or max(1, os.cpu_count() or 1))
         self.stats = RunStats()
 
     # -- planning --------------------------------------------------------------------------------
@@ -259,7 +311,7 @@ class Scorer:
                         exhausted = True
                         break
                     if plan.source == "decode":
-                        plan.decode = pool.submit(prepare_photo, plan.path, plan.size, plan.mtime_ns, self.spec.name)
+                        plan.decode = pool.submit(prepare_photo, plan.path, plan.size, plan.mtime_ns, self.spec.name, self.model)
                     pending.append(plan)
                 window, pending = pending[: self.batch_size], pending[self.batch_size :]
                 for plan in self._finish(window):
@@ -272,6 +324,7 @@ class Scorer:
 
     def _finish(self, window: list[_Plan]) -> list[_Plan]:
         fresh: list[PreparedPhoto] = []
+        network_inputs: dict[str, np.ndarray | None] = {}
         for plan in window:
             if plan.decode is None:
                 continue
@@ -283,12 +336,14 @@ class Scorer:
                     self.catalog.put_photo(prepared.row)
             else:
                 fresh.append(prepared)
+                network_inputs[plan.path] = prepared.network_input
         embed_prepared(self.backbone, fresh)
         if self.catalog is not None:
             for prepared in fresh:
                 self.catalog.put_photo(prepared.row)
         to_score = [p for p in window if p.record is None]
-        for plan, record in zip(to_score, score_rows(self.model, [p.row for p in to_score])):
+        inputs = [network_inputs.get(p.path) for p in to_score] if self.model.network is not None else None
+        for plan, record in zip(to_score, score_rows(self.model, [p.row for p in to_score], inputs, self.threads)):
             plan.record = record
             if self.catalog is not None:
                 self.catalog.put_score(plan.path, self.model.fingerprint, record["score"], record["distribution"])
@@ -333,6 +388,7 @@ __all__ = [
     "PreparedPhoto",
     "RunStats",
     "Scorer",
+    "backbone_network",
     "embed_prepared",
     "error_record",
     "make_record",

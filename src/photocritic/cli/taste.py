@@ -110,7 +110,11 @@ def explain_command(
 ) -> None:
     """What does it look at? A Grad-CAM heat map over each photo: bright where the score comes from."""
     from photocritic.imaging import PhotoError
-    from photocritic.models.saliency import overlay, score_heatmap
+
+    try:
+        from photocritic.models.saliency import overlay, score_heatmap
+    except ImportError:  # Grad-CAM needs gradients, the one part of scoring left to PyTorch
+        raise usage_error('heat maps need PyTorch: pip install "photocritic[train]"') from None
 
     try:
         files = find_photos(photos)

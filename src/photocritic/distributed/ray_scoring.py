@@ -6,7 +6,8 @@ hands the rest to Ray Data:
 
     file list (blocks of whole model batches)
       -> decode tasks        prepare_photo(): decode, technical measures, 224x224 backbone input
-      -> model actor pool    the backbone (on a GPU when the cluster has GPUs) and the scoring head
+      -> model actor pool    the backbone through ONNX Runtime (its CUDA provider when the actor has a GPU
+                             and onnxruntime-gpu is installed) and the scoring head, in NumPy
       -> driver              records -> Parquet parts (atomic), catalog rows, the CLI's output
 
 Identical results: photos are grouped on the driver into the same batches the single-machine
@@ -38,14 +39,14 @@ import numpy as np
 
 from photocritic.distributed import parquet as pq_out
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
-from photocritic.models.backbone import BACKBONES, load_backbone
+from photocritic.models.backbone import BACKBONES
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, RunStats, embed_prepared, error_record, open_catalog, prepare_photo, row_is_current, score_rows, stored_result
+from photocritic.scoring import PreparedPhoto, RunStats, backbone_network, embed_prepared, error_record, open_catalog, prepare_photo, row_is_current, score_rows, stored_result
 
 ProgressCallback = Callable[[int, int], None]
 LOCAL = "local"
 _ROW_KEYS = ("path", "size", "mtime_ns", "format", "width", "height", "taken_at", "camera", "error", "technical", "backbone")
-DECODE_MEMORY = 512 * 1024**2  # bytes reserved per decode task: the worker (~260 MB with torch) and a full-size decode
+DECODE_MEMORY = 512 * 1024**2  # bytes reserved per decode task: the worker and a full-size decode
 LOST = "lost: the Ray task for this photo failed after retries (not written; a rerun retries it)"
 
 
@@ -81,50 +82,47 @@ def _row_from_json(text: str) -> PhotoRow:
     return PhotoRow(**json.loads(text))
 
 
-def decode_block(batch: dict, backbone: str) -> dict:
-    """Ray Data map task: prepare every photo of a block (never raises for a bad file)."""
+def decode_block(batch: dict, backbone: str, model: ScoringModel | None = None) -> dict:
+    """Ray Data map task: prepare every photo of a block (never raises for a bad file). *model*: a
+    whole-network model (nima-ava), whose own input is prepared too."""
     size = BACKBONES[backbone].input_size
     paths = [str(p) for p in batch["path"]]
     inputs = np.zeros((len(paths), 3, size, size), dtype=np.float32)
+    network_inputs = None
+    if model is not None:
+        network_size = int(model.network.get("input_size", 224))
+        network_inputs = np.zeros((len(paths), 3, network_size, network_size), dtype=np.float32)
     rows = []
     for i, path in enumerate(paths):
-        prepared = prepare_photo(path, int(batch["size"][i]), int(batch["mtime_ns"][i]), backbone)
+        prepared = prepare_photo(path, int(batch["size"][i]), int(batch["mtime_ns"][i]), backbone, model)
         rows.append(_row_json(prepared.row))
         if prepared.model_input is not None:
             inputs[i] = prepared.model_input
-    return {"path": np.array(paths), "window": np.asarray(batch["window"]), "row": np.array(rows), "model_input": inputs}
+        if prepared.network_input is not None:
+            network_inputs[i] = prepared.network_input
+    out = {"path": np.array(paths), "window": np.asarray(batch["window"]), "row": np.array(rows), "model_input": inputs}
+    if network_inputs is not None:
+        out["network_input"] = network_inputs
+    return out
 
 
 class ModelWorker:
     """Ray Data actor: the backbone (and the head when scoring), loaded once per actor."""
 
     def __init__(self, backbone: str, model: ScoringModel | None, want_features: bool, use_gpu: bool = False, threads: int = 1) -> None:
-        import torch
-
-        torch.set_num_threads(max(1, threads))  # the CPUs this actor holds (Ray also sets OMP_NUM_THREADS)
         self.model = model
+        self.threads = max(1, threads)  # the CPUs this actor holds
         self.want_features = want_features
-        self.device = "cuda" if use_gpu and torch.cuda.is_available() else "cpu"
-        self.backbone = load_backbone(backbone)
-        if self.device != "cpu":
-            self.backbone = self.backbone.to(self.device)
+        self.backbone = backbone_network(backbone, self.threads)  # the single-machine engine itself
         self.feature_dim = BACKBONES[backbone].feature_dim
 
     def _embed(self, prepared: list[PreparedPhoto]) -> None:
-        if self.device == "cpu":
-            embed_prepared(self.backbone, prepared)  # the single-machine code path itself
-            return
-        import torch
-
-        with torch.inference_mode():
-            batch = torch.from_numpy(np.stack([p.model_input for p in prepared])).to(self.device)
-            features = self.backbone(batch).float().cpu().numpy().astype(np.float16)
-        for item, vector in zip(prepared, features):
-            item.row.features = vector
+        embed_prepared(self.backbone, prepared)  # the single-machine code path itself
 
     def __call__(self, batch: dict) -> dict:
         rows = [_row_from_json(str(text)) for text in batch["row"]]
         inputs = batch["model_input"]
+        network_inputs = batch.get("network_input")
         windows: dict[int, list[int]] = defaultdict(list)
         for i, (row, window) in enumerate(zip(rows, batch["window"])):
             if row.error is None:
@@ -133,7 +131,8 @@ class ModelWorker:
         for indices in windows.values():  # one backbone batch per single-machine batch
             self._embed([PreparedPhoto(rows[i], inputs[i]) for i in indices])
             if self.model is not None:
-                for i, record in zip(indices, score_rows(self.model, [rows[i] for i in indices])):
+                own = [network_inputs[i] for i in indices] if network_inputs is not None else None
+                for i, record in zip(indices, score_rows(self.model, [rows[i] for i in indices], own, self.threads)):
                     records[i] = json.dumps(record)
         out = {"path": batch["path"], "row": batch["row"]}
         if self.model is not None:
@@ -278,6 +277,9 @@ class _RayRun:
     def _actor_args(self) -> dict:
         raise NotImplementedError
 
+    def _decode_args(self) -> dict:
+        return {}
+
     def _want_features(self) -> bool:
         raise NotImplementedError
 
@@ -394,7 +396,7 @@ class _RayRun:
                 type(self).decode,
                 batch_size=None,  # a whole block: whole model batches stay together
                 batch_format="numpy",
-                fn_kwargs={"backbone": self.backbone_name},
+                fn_kwargs={"backbone": self.backbone_name, **self._decode_args()},
                 num_cpus=decode_cpus,
                 # a memory reservation for full-size decodes; being a remote argument the actors do not
                 # have, it also keeps Ray Data from fusing decoding into the model actors (decoding must
@@ -483,6 +485,9 @@ class RayScorer(_RayRun):
 
     def _actor_args(self) -> dict:
         return {"model": self.model}
+
+    def _decode_args(self) -> dict:
+        return {"model": self.model} if self.model.network is not None else {}
 
     def _want_features(self) -> bool:
         return self.catalog is not None  # the catalog keeps features for later models and culling

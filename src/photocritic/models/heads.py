@@ -1,103 +1,14 @@
-"""Heads that turn features into a NIMA-style distribution over ratings 1..10, and the EMD loss."""
+"""Heads that turn features into a NIMA-style distribution over ratings 1..10: the NumPy forward scoring runs.
+
+The PyTorch modules that train them (``DistributionHead``, ``LogisticScoreHead``, ``emd_loss``) are in
+:mod:`photocritic.models.torch_heads`; their names are still importable from here (torch loads then).
+"""
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch import nn
 
 N_BINS = 10
 RATINGS = np.arange(1, N_BINS + 1, dtype=np.float64)
-
-
-class DistributionHead(nn.Module):
-    """Standardise inputs, a small MLP (or a linear layer), 10 logits.
-
-    The standardisation statistics are buffers, saved with the weights, so a bundle is
-    self-contained.
-    """
-
-    def __init__(
-        self,
-        in_dim: int,
-        hidden: tuple[int, ...] | list[int] = (),
-        dropout: float = 0.0,
-        batch_norm: bool = False,
-        n_bins: int = N_BINS,
-        hinges: int = 0,
-    ) -> None:
-        super().__init__()
-        self.hinges = int(hinges)
-        if self.hinges:
-            # max(0, x[i] - knot): with the linear term, a piecewise-linear response to input i (a
-            # measure can then be best in the middle, as exposure is); set by set_hinges
-            self.register_buffer("hinge_index", torch.zeros(self.hinges, dtype=torch.long))
-            self.register_buffer("hinge_knot", torch.zeros(self.hinges))
-        width = in_dim + self.hinges
-        self.register_buffer("feature_mean", torch.zeros(width))
-        self.register_buffer("feature_std", torch.ones(width))
-        layers: list[nn.Module] = []
-        for size in hidden:
-            layers.append(nn.Linear(width, size))
-            if batch_norm:
-                layers.append(nn.BatchNorm1d(size))
-            layers.append(nn.ReLU())
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            width = size
-        if dropout and not hidden:
-            layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(width, n_bins))
-        self.mlp = nn.Sequential(*layers)
-
-    def set_standardisation(self, features: np.ndarray) -> None:
-        """Standardise with the statistics of *features* (raw inputs; their hinge terms are added here)."""
-        if self.hinges:
-            with torch.no_grad():
-                features = self.expand(torch.as_tensor(features, dtype=torch.float32)).numpy()
-        mean = features.mean(axis=0)
-        std = features.std(axis=0)
-        self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.feature_std.copy_(torch.as_tensor(np.where(std > 1e-6, std, 1.0), dtype=torch.float32))
-
-    def set_hinges(self, index: np.ndarray, knots: np.ndarray) -> None:
-        self.hinge_index.copy_(torch.as_tensor(np.asarray(index), dtype=torch.long))
-        self.hinge_knot.copy_(torch.as_tensor(np.asarray(knots), dtype=torch.float32))
-
-    def expand(self, x: torch.Tensor) -> torch.Tensor:
-        """The inputs with their hinge terms appended (the inputs alone without hinges)."""
-        if not self.hinges:
-            return x
-        return torch.cat([x, torch.relu(x[:, self.hinge_index] - self.hinge_knot)], dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mlp((self.expand(x) - self.feature_mean) / self.feature_std)
-
-
-class LogisticScoreHead(nn.Module):
-    """A linear keep/reject score mapped onto the 1-10 scale: p = sigmoid(w.x + b), mean = 1 + 9p.
-
-    The distribution is a discretised normal around that mean, so a personal taste model speaks
-    the same language (a 10-bin distribution) as every other model.
-    """
-
-    def __init__(self, in_dim: int, sigma: float = 1.5, n_bins: int = N_BINS) -> None:
-        super().__init__()
-        self.register_buffer("weight", torch.zeros(in_dim))
-        self.register_buffer("bias", torch.zeros(()))
-        self.sigma = sigma
-        self.register_buffer("ratings", torch.arange(1, n_bins + 1, dtype=torch.float32))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = torch.sigmoid(x @ self.weight + self.bias)
-        mean = 1.0 + (self.ratings.numel() - 1) * p
-        return -((self.ratings[None, :] - mean[:, None]) ** 2) / (2 * self.sigma**2)
-
-
-def emd_loss(logits_or_probs: torch.Tensor, target: torch.Tensor, r: int = 2, from_logits: bool = True) -> torch.Tensor:
-    """Earth mover's distance between ordered distributions (Talebi & Milanfar 2018, r=2)."""
-    predicted = torch.softmax(logits_or_probs, dim=-1) if from_logits else logits_or_probs
-    cdf_diff = torch.cumsum(predicted, dim=-1) - torch.cumsum(target, dim=-1)
-    return (cdf_diff.abs().pow(r).mean(dim=-1)).pow(1.0 / r).mean()
 
 
 def distribution_mean(distribution: np.ndarray) -> np.ndarray:
@@ -116,3 +27,101 @@ def gaussian_distribution(mean: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     logits = -((RATINGS[None, :] - mean[:, None]) ** 2) / (2 * sigma**2)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     return probs / probs.sum(axis=1, keepdims=True)
+
+
+class HeadWeightsError(ValueError):
+    """A weights file that does not fit the head its config describes."""
+
+
+class NumpyHead:
+    """The forward pass of :class:`DistributionHead` / :class:`LogisticScoreHead` in NumPy (float32, eval
+    mode: dropout off, batch norm on its running statistics), over the tensors of the head's safetensors
+    file (``safetensors.numpy``), so scoring needs no torch. ``head(x)`` gives N x 10 logits."""
+
+    def __init__(self, spec: dict, state: dict[str, np.ndarray], in_dim: int) -> None:
+        self.kind = "logistic" if spec.get("type") == "logistic" else "distribution"
+        self.state = {k: np.asarray(v) for k, v in state.items()}
+        used: set[str] = set()
+
+        def take(key: str, shape: tuple[int, ...] | None = None, dtype=np.float32) -> np.ndarray:
+            if key not in self.state:
+                raise HeadWeightsError(f"missing tensor {key!r}")
+            value = self.state[key]
+            if shape is not None and value.shape != shape:
+                raise HeadWeightsError(f"tensor {key!r} has shape {value.shape}, expected {shape}")
+            used.add(key)
+            return value.astype(dtype)
+
+        if self.kind == "logistic":
+            self.weight = take("weight", (in_dim,))
+            self.bias = take("bias", ())
+            self.ratings = take("ratings")
+            self.sigma = float(spec.get("sigma", 1.5))
+        else:
+            self.hinges = int(spec.get("hinges", 0))
+            if self.hinges:
+                self.hinge_index = take("hinge_index", (self.hinges,), np.int64)
+                self.hinge_knot = take("hinge_knot", (self.hinges,))
+            width = in_dim + self.hinges
+            self.mean = take("feature_mean", (width,))
+            self.std = take("feature_std", (width,))
+            # the same layer sequence as DistributionHead.mlp, so the tensors' names line up
+            layers: list[tuple] = []
+            index = 0
+            dropout = float(spec.get("dropout", 0.0))
+            for size in spec.get("hidden", ()):
+                layers.append(("linear", take(f"mlp.{index}.weight", (size, width)), take(f"mlp.{index}.bias", (size,))))
+                index += 1
+                if spec.get("batch_norm", False):
+                    p = f"mlp.{index}."
+                    scale = take(p + "weight", (size,)) / np.sqrt(take(p + "running_var", (size,)) + 1e-5)
+                    layers.append(("affine", scale, take(p + "bias", (size,)) - take(p + "running_mean", (size,)) * scale))
+                    used.add(p + "num_batches_tracked")
+                    index += 1
+                layers.append(("relu",))
+                index += 1 + bool(dropout)
+                width = size
+            index += bool(dropout and not spec.get("hidden"))
+            n_bins = self.state.get(f"mlp.{index}.bias", np.zeros(N_BINS)).shape[0]
+            layers.append(("linear", take(f"mlp.{index}.weight", (n_bins, width)), take(f"mlp.{index}.bias", (n_bins,))))
+            self.layers = layers
+        unknown = set(self.state) - used
+        if unknown:
+            raise HeadWeightsError(f"unexpected tensors {', '.join(sorted(unknown))}")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if self.kind == "logistic":
+            p = 1.0 / (1.0 + np.exp(-(x @ self.weight + self.bias)))
+            mean = 1.0 + (self.ratings.shape[0] - 1) * p
+            return -((self.ratings[None, :] - mean[:, None]) ** 2) / (2 * self.sigma**2)
+        if self.hinges:
+            x = np.concatenate([x, np.maximum(x[:, self.hinge_index] - self.hinge_knot, 0)], axis=1)
+        x = (x - self.mean) / self.std
+        for layer in self.layers:
+            if layer[0] == "linear":
+                x = x @ layer[1].T + layer[2]
+            elif layer[0] == "affine":
+                x = x * layer[1] + layer[2]
+            else:
+                x = np.maximum(x, 0)
+        return x
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64 (the distributions the records carry)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+#: PyTorch names that used to live here; importing one of them imports torch (PEP 562)
+_TORCH_NAMES = frozenset({"DistributionHead", "LogisticScoreHead", "emd_loss"})
+
+
+def __getattr__(name: str):
+    if name in _TORCH_NAMES:
+        from photocritic.models import torch_heads
+
+        return getattr(torch_heads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

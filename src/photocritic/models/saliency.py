@@ -4,6 +4,9 @@ The score (the distribution's mean) is differentiated with respect to the backbo
 convolutional map (1280 x 7 x 7 for a 224 input); channels are weighted by their mean gradient and
 summed, keeping the positive part: the regions that raise the score. The technical measures enter
 the head as constants, so the map shows only what the learned features contribute.
+
+Gradients need PyTorch: this is the one scoring-side feature that stays torch-only
+(``pip install "photocritic[train]"``).
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from matplotlib import colormaps
 from PIL import Image
 
 from photocritic.imaging import decode_for_model
-from photocritic.models.backbone import load_backbone, model_input
+from photocritic.models.backbone import model_input
+from photocritic.models.networks import load_backbone
 from photocritic.models.technical import measures_vector, technical_measures
 from photocritic.models.zoo import ModelError, ScoringModel, load_model
 
@@ -31,7 +35,7 @@ def _score_from_features(model: ScoringModel, features: torch.Tensor, technical:
             parts.append(tech)
         elif group == "base_score":
             parts.append(_score_from_features(model.base, features, technical)[:, None])
-    probs = torch.softmax(model.head(torch.cat(parts, dim=1)), dim=-1)
+    probs = torch.softmax(model.torch_head()(torch.cat(parts, dim=1)), dim=-1)
     weight = float(model.config.get("blend", {}).get("weight", 0.0))
     ratings = torch.arange(1, probs.shape[1] + 1, dtype=probs.dtype)
     score = probs @ ratings

@@ -3,6 +3,11 @@
 A bundle is a folder with ``config.json`` (what the head reads and how it is built),
 ``weights.safetensors`` (the head, standardisation included) and ``MODEL_CARD.md``.
 Never a pickle: safetensors holds only tensors, so loading a stranger's model runs no code.
+Heads run in NumPy (:class:`~photocritic.models.heads.NumpyHead`); torch is needed only to write one.
+
+A *whole-network* bundle (``nima-ava``) has no head: its config's ``network`` names an ONNX graph (in
+the bundle or in ``zoo/graphs/``) that reads the photo itself, squashed to ``input_size`` and scaled as
+``preprocess`` says, and outputs the 10-bin distribution; scoring runs it through :mod:`photocritic.engine`.
 """
 from __future__ import annotations
 
@@ -13,17 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file
 
-from photocritic.models.backbone import BACKBONES
-from photocritic.models.heads import DistributionHead, LogisticScoreHead
+from photocritic.models.backbone import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, squash
+from photocritic.models.heads import HeadWeightsError, NumpyHead, softmax
 from photocritic.models.technical import TECHNICAL_MEASURES
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "zoo"
 BUNDLE_FORMAT = "photocritic-model"
 # "base_score": the mean score of another model (config "base_model"), e.g. a taste model on top of default
 FEATURE_GROUPS = ("mlsp", "technical", "base_score")
+#: how a whole network wants its pixels (config "network": {"preprocess": ...}), from uint8 RGB
+NETWORK_PREPROCESSING = {
+    "keras-mobilenet": lambda rgb: rgb / np.float32(127.5) - np.float32(1.0),  # [-1, 1], as idealo's NIMA
+    "imagenet": lambda rgb: (rgb - IMAGENET_MEAN) / IMAGENET_STD,
+}
+GRAPHS_DIR = ZOO_DIR / "graphs"
 
 
 class ModelError(Exception):
@@ -36,7 +46,7 @@ class ScoringModel:
 
     name: str
     config: dict
-    head: torch.nn.Module
+    head: NumpyHead | None  # None for a whole-network model
     path: Path | None = None
     fingerprint: str = ""
     base: "ScoringModel | None" = None  # the model behind "base_score" inputs and "blend"
@@ -56,6 +66,27 @@ class ScoringModel:
         return list(self.config.get("technical_measures", TECHNICAL_MEASURES))
 
     @property
+    def network(self) -> dict | None:
+        """The whole network this model runs on the photo (``{"graph", "input_size", "preprocess"}``), if any."""
+        own = self.config.get("network")
+        return own if own else (self.base.network if self.base is not None else None)
+
+    @property
+    def network_graph(self) -> Path:
+        graph = str(self.network["graph"])
+        for folder in ([self.path] if self.path else []) + [GRAPHS_DIR]:
+            if (folder / graph).is_file() and (folder / graph).resolve().parent == folder.resolve():
+                return folder / graph
+        raise ModelError(f"model {self.name!r} needs the network {graph!r}, which this installation lacks")
+
+    def network_input(self, pixels: np.ndarray) -> np.ndarray:
+        """uint8 H x W x 3 -> the network's 3 x S x S float32 input (the whole frame squashed to S x S)."""
+        spec = self.network
+        size = int(spec.get("input_size", 224))
+        rgb = squash(pixels, size).astype(np.float32)
+        return np.ascontiguousarray(NETWORK_PREPROCESSING[spec.get("preprocess", "imagenet")](rgb).transpose(2, 0, 1))
+
+    @property
     def needs_backbone(self) -> bool:
         return "mlsp" in self.inputs or (self.base is not None and self.base.needs_backbone)
 
@@ -65,7 +96,7 @@ class ScoringModel:
             return (self.path / "MODEL_CARD.md").read_text(encoding="utf-8")
         return ""
 
-    def head_inputs(self, features: np.ndarray | None, technical: np.ndarray) -> np.ndarray:
+    def head_inputs(self, features: np.ndarray | None, technical: np.ndarray, network_output: np.ndarray | None = None) -> np.ndarray:
         """*technical* holds every measure of :data:`TECHNICAL_MEASURES`, in that order."""
         parts = []
         technical = np.asarray(technical, dtype=np.float32)
@@ -80,20 +111,36 @@ class ScoringModel:
             elif group == "technical":
                 parts.append(np.asarray(technical, dtype=np.float32))
             elif group == "base_score":
-                base = self.base.predict_distribution(features, technical)
+                base = self.base.predict_distribution(features, technical, network_output)
                 parts.append((base @ np.arange(1, base.shape[1] + 1))[:, None].astype(np.float32))
         return np.concatenate(parts, axis=1)
 
-    @torch.inference_mode()
-    def predict_distribution(self, features: np.ndarray | None, technical: np.ndarray) -> np.ndarray:
-        """N x 10 probabilities for ratings 1..10."""
-        x = torch.from_numpy(self.head_inputs(features, technical))
-        own = torch.softmax(self.head(x).double(), dim=-1).numpy()
+    def predict_distribution(self, features: np.ndarray | None, technical: np.ndarray,
+                             network_output: np.ndarray | None = None) -> np.ndarray:
+        """N x 10 probabilities for ratings 1..10. *network_output*: what :attr:`network`'s graph gave for
+        these photos (a whole-network model, or one stacked on it, needs it)."""
+        if self.head is None:
+            if network_output is None:
+                raise ModelError(f"model {self.name!r} runs a whole network on the photos: it needs their pixels")
+            own = np.asarray(network_output, dtype=np.float64)
+            own = own / own.sum(axis=1, keepdims=True)
+        else:
+            own = softmax(self.head(self.head_inputs(features, technical, network_output)))
         weight = float(self.config.get("blend", {}).get("weight", 0.0))
         if weight <= 0:
             return own
         # blend = share of the base model in the final distribution ("--blend 0.5": half and half)
-        return (1 - weight) * own + weight * self.base.predict_distribution(features, technical)
+        return (1 - weight) * own + weight * self.base.predict_distribution(features, technical, network_output)
+
+    def torch_head(self):
+        """The head as a PyTorch module (Grad-CAM needs its gradients); imports torch."""
+        import torch
+
+        if self.head is None:
+            raise ModelError(f"model {self.name!r} has no head over backbone features")
+        head = build_head(self.config)
+        head.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.head.state.items()})
+        return head.eval()
 
 
 def _input_dim(config: dict) -> int:
@@ -113,7 +160,10 @@ def _input_dim(config: dict) -> int:
     return dim
 
 
-def build_head(config: dict) -> torch.nn.Module:
+def build_head(config: dict):
+    """A fresh PyTorch head for *config* (training); imports torch."""
+    from photocritic.models.torch_heads import DistributionHead, LogisticScoreHead
+
     spec = config.get("head", {})
     if spec.get("type") == "logistic":
         return LogisticScoreHead(_input_dim(config), sigma=float(spec.get("sigma", 1.5)))
@@ -167,16 +217,23 @@ def load_model(name_or_path: str | os.PathLike = "default", _depth: int = 0) -> 
             raise ModelError(f"model {folder} names a backbone weights file it does not hold: {config['backbone_weights']!r}")
         digest_of_backbone = hashlib.sha256(backbone_file.read_bytes()).hexdigest()[:12]
         config = {**config, "backbone": register_finetuned_backbone(config.get("backbone") or "efficientnet-lite0", backbone_file, digest_of_backbone)}
-    head = build_head(config)
-    weights = folder / "weights.safetensors"
-    try:
-        state = load_file(str(weights))
-        head.load_state_dict(state)
-    except Exception as exc:  # safetensors raises its own error type for a corrupt header
-        raise ModelError(f"cannot load weights {weights}: {str(exc).splitlines()[0]}") from None
-    head.eval()
-    digest = hashlib.sha256(weights.read_bytes() + json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     name = config.get("name") or folder.name
+    if config.get("network"):  # a whole network: no head, the graph is what identifies it
+        head = None
+        probe = ScoringModel(name=name, config=config, head=None, path=folder)
+        if config["network"].get("preprocess", "imagenet") not in NETWORK_PREPROCESSING:
+            raise ModelError(f"model {folder}: unknown preprocessing {config['network'].get('preprocess')!r}")
+        identity = probe.network_graph.read_bytes()
+    else:
+        weights = folder / "weights.safetensors"
+        try:
+            head = NumpyHead(config.get("head", {}), load_file(str(weights)), _input_dim(config))
+        except (HeadWeightsError, KeyError) as exc:
+            raise ModelError(f"weights {weights} do not fit the head in config.json: {exc}") from None
+        except Exception as exc:  # safetensors raises its own error type for a corrupt header
+            raise ModelError(f"cannot load weights {weights}: {str(exc).splitlines()[0]}") from None
+        identity = weights.read_bytes()
+    digest = hashlib.sha256(identity + json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     base = None
     if "base_score" in config["inputs"] or config.get("blend"):
         base_name = config.get("base_model") or config.get("blend", {}).get("model") or "default"
@@ -189,13 +246,20 @@ def load_model(name_or_path: str | os.PathLike = "default", _depth: int = 0) -> 
     return ScoringModel(name=name, config=config, head=head, path=folder, fingerprint=f"{name}-{digest}", base=base)
 
 
-def save_bundle(folder: str | os.PathLike, config: dict, head: DistributionHead, card: str) -> Path:
-    """Write a bundle: config.json, weights.safetensors and MODEL_CARD.md."""
+def save_bundle(folder: str | os.PathLike, config: dict, head, card: str) -> Path:
+    """Write a bundle: config.json, weights.safetensors and MODEL_CARD.md. *head*: a PyTorch head, or its
+    tensors as a mapping of names to NumPy arrays (what a head fitted without torch writes)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = {"format": BUNDLE_FORMAT, "format_version": 1, "technical_measures": list(TECHNICAL_MEASURES), **config}
-    state = {k: v.detach().contiguous().cpu() for k, v in head.state_dict().items()}
-    save_file(state, str(folder / "weights.safetensors"))
+    if isinstance(head, dict):
+        from safetensors.numpy import save_file
+
+        save_file({k: np.asarray(v, order="C") for k, v in head.items()}, str(folder / "weights.safetensors"))
+    else:
+        from safetensors.torch import save_file
+
+        save_file({k: v.detach().contiguous().cpu() for k, v in head.state_dict().items()}, str(folder / "weights.safetensors"))
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     return folder

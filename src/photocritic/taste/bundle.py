@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import torch
+import numpy as np
 
-from photocritic.models.heads import LogisticScoreHead
-from photocritic.models.zoo import build_head, save_bundle
+from photocritic.models.heads import N_BINS
+from photocritic.models.zoo import save_bundle
 
 
 def save_taste_bundle(taste, folder: str | os.PathLike, blend: float = 0.0, name: str | None = None, card: str = "") -> Path:
@@ -29,11 +29,10 @@ def save_taste_bundle(taste, folder: str | os.PathLike, blend: float = 0.0, name
     }
     if blend > 0:
         config["blend"] = {"model": base, "weight": blend}
-    head: LogisticScoreHead = build_head(config)
     w, b = taste.linear_weights()
-    with torch.no_grad():
-        head.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
-        head.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+    # the tensors of a LogisticScoreHead, written without torch (fitting taste needs no gradients)
+    head = {"weight": np.asarray(w, dtype=np.float32), "bias": np.asarray(b, dtype=np.float32).reshape(()),
+            "ratings": np.arange(1, N_BINS + 1, dtype=np.float32)}
     card = card or (
         f"# {config['name']}\n\nA personal taste model: logistic regression on the backbone's features, the technical "
         f"measures and the `{base}` model's score, fitted on {taste.n_labels_} of one person's keep/reject labels. "

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photocritic.imaging import PHOTO_EXTENSIONS, PhotoError, decode_for_model
-from photocritic.models.backbone import BACKBONES, load_backbone
+from photocritic.models.backbone import BACKBONES
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, embed_prepared, prepare_decoded, score_rows
+from photocritic.scoring import PreparedPhoto, backbone_network, embed_prepared, prepare_decoded, score_rows
 
 #: Uploads larger than this many pixels are refused before decoding (the page sends ~1.5 MP).
 DEFAULT_UPLOAD_MAX_PIXELS = 60_000_000
@@ -45,7 +45,7 @@ class UploadScorer:
     ) -> None:
         self.model = load_model(model)
         self.spec = BACKBONES[self.model.backbone]
-        self.backbone = load_backbone(self.model.backbone)
+        self.backbone = backbone_network(self.model.backbone)  # ONNX Runtime, as the CLI's
         self.batch_size = max(1, batch_size)
         self.max_pixels = max_pixels
         self._tmpdir = Path(tempfile.mkdtemp(prefix="photocritic-web-"))
@@ -68,7 +68,7 @@ class UploadScorer:
             with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
             decoded = decode_for_model(tmp, max_pixels=self.max_pixels)
-            return prepare_decoded(filename, len(data), 0, decoded, self.spec.name)
+            return prepare_decoded(filename, len(data), 0, decoded, self.spec.name, self.model)
         except PhotoError:
             raise
         except Exception as exc:  # a decoder bug must cost this upload, never the server
@@ -111,7 +111,7 @@ class UploadScorer:
             try:
                 prepared = [j.prepared for j in batch]
                 embed_prepared(self.backbone, prepared)
-                records = score_rows(self.model, [p.row for p in prepared])
+                records = score_rows(self.model, [p.row for p in prepared], [p.network_input for p in prepared])
             except Exception as exc:  # pragma: no cover - a model failure fails these requests only
                 for j in batch:
                     j.future.set_exception(exc)
