@@ -180,7 +180,9 @@ def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str 
     (and *model*'s own network input, when it runs a whole network)."""
     technical = technical_measures(decoded.pixels)
     tensor = model_input(decoded.pixels, BACKBONES[backbone].input_size)
-    network_input = model.network_input(decoded.pixels) if model is not None and model.network else None
+    network_input = None
+    if model is not None and model.network:
+        network_input = model.network_input(decoded.drafted if decoded.drafted is not None else decoded.pixels)
     row = PhotoRow(
         name,
         size,
@@ -205,7 +207,8 @@ def prepare_photo(path: str, size: int | None = None, mtime_ns: int | None = Non
         except OSError as exc:
             return PreparedPhoto(PhotoRow(path, -1, -1, error=f"cannot read file: {exc.strerror or exc}"), None)
     try:
-        return prepare_decoded(path, size, mtime_ns, decode_for_model(path), backbone, model)
+        decoded = decode_for_model(path, keep_drafted=model is not None and model.network is not None)
+        return prepare_decoded(path, size, mtime_ns, decoded, backbone, model)
     except PhotoError as exc:
         return PreparedPhoto(PhotoRow(path, size, mtime_ns, error=str(exc)), None)
     except Exception as exc:  # a decoder bug must cost one photo, never the batch

@@ -34,7 +34,7 @@ def providers() -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
-_SESSIONS: dict[tuple[str, int], object] = {}
+_SESSIONS: dict[tuple[str, int, bool], object] = {}
 _LOCK = threading.Lock()
 
 
@@ -42,17 +42,20 @@ def open_session(path: str | os.PathLike, threads: int | None = None):
     """An ``onnxruntime.InferenceSession`` for the graph at *path*, shared per (graph, threads) in a process.
 
     *threads*: intra-op threads (None: ``PHOTOCRITIC_THREADS``, else every core). Sessions are thread-safe
-    for ``run``.
+    for ``run``. ORT's worker threads do not spin waiting for work (``PHOTOCRITIC_ORT_SPIN=1`` lets them):
+    the decode threads need those cores between batches, and a laptop's cores are shared anyway.
     """
     import onnxruntime
 
     threads = int(threads or os.environ.get("PHOTOCRITIC_THREADS") or os.cpu_count() or 1)
-    key = (str(Path(path).resolve()), threads)
+    spin = os.environ.get("PHOTOCRITIC_ORT_SPIN", "0") == "1"
+    key = (str(Path(path).resolve()), threads, spin)
     with _LOCK:
         if key not in _SESSIONS:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
             options.log_severity_level = 3  # errors only: no provider warnings on a user's terminal
             try:
                 _SESSIONS[key] = onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers())

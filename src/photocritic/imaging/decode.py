@@ -72,6 +72,9 @@ class DecodedPhoto:
     format: str
     taken_at: str | None
     camera: str | None
+    #: with ``keep_drafted``: the oriented sRGB pixels as decoded (DCT-scaled, before the resize to the
+    #: working size), for a network that wants its own resize (nima-ava squashes with nearest neighbours)
+    drafted: np.ndarray | None = None
 
 
 def decode_for_model(
@@ -79,22 +82,24 @@ def decode_for_model(
     long_side: int = WORKING_LONG_SIDE,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     draft_headroom: float = DRAFT_HEADROOM,
+    keep_drafted: bool = False,
 ) -> DecodedPhoto:
     """Decode *path* to oriented sRGB with its long side at most *long_side* pixels.
 
     *draft_headroom* (see :data:`DRAFT_HEADROOM`): 1 decodes JPEGs straight to the requested size,
     faster, for pixels that no measure reads (thumbnails, face and feature detection).
+    *keep_drafted*: also return the pixels before the final resize (:attr:`DecodedPhoto.drafted`).
 
     Raises :class:`PhotoError` with a one-line reason for anything unreadable.
     """
     path = Path(path)
     try:
         if path.suffix.lower() in RAW_EXTENSIONS:
-            return _decode_raw(path, long_side, max_pixels, draft_headroom)
+            return _decode_raw(path, long_side, max_pixels, draft_headroom, keep_drafted)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                return _decode_opened(image, long_side, max_pixels, draft_headroom=draft_headroom)
+                return _decode_opened(image, long_side, max_pixels, draft_headroom=draft_headroom, keep_drafted=keep_drafted)
     except PhotoError:
         raise
     except FileNotFoundError:
@@ -131,7 +136,8 @@ def _check_dimensions(width: int, height: int, max_pixels: int) -> None:
 
 
 def _decode_opened(
-    image: Image.Image, long_side: int, max_pixels: int, orientation_fallback: int = 1, draft_headroom: float = DRAFT_HEADROOM
+    image: Image.Image, long_side: int, max_pixels: int, orientation_fallback: int = 1, draft_headroom: float = DRAFT_HEADROOM,
+    keep_drafted: bool = False,
 ) -> DecodedPhoto:
     fmt = image.format or "unknown"
     _check_dimensions(image.width, image.height, max_pixels)
@@ -151,12 +157,13 @@ def _decode_opened(
     rgb = _to_srgb(image)
     rgb = _apply_orientation(rgb, orientation)
     original_w, original_h = _oriented_size(original_size, orientation)
+    drafted = np.asarray(rgb, dtype=np.uint8) if keep_drafted else None
     if max(rgb.size) > long_side:
         factor = long_side / max(rgb.size)
         target = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
         rgb = rgb.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
     pixels = np.asarray(rgb, dtype=np.uint8)
-    return DecodedPhoto(pixels, original_w, original_h, fmt, taken_at, camera)
+    return DecodedPhoto(pixels, original_w, original_h, fmt, taken_at, camera, drafted)
 
 
 def _oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
@@ -205,7 +212,7 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: float = DRAFT_HEADROOM) -> DecodedPhoto:
+def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: float = DRAFT_HEADROOM, keep_drafted: bool = False) -> DecodedPhoto:
     import rawpy
 
     try:
@@ -227,9 +234,9 @@ def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: flo
     orientation = _RAW_FLIP_TO_ORIENTATION.get(flip, 1)
     if thumb.format == rawpy.ThumbFormat.JPEG:
         with Image.open(io.BytesIO(thumb.data)) as preview:
-            decoded = _decode_opened(preview, long_side, max_pixels, orientation, draft_headroom)
+            decoded = _decode_opened(preview, long_side, max_pixels, orientation, draft_headroom, keep_drafted)
     else:
-        decoded = _decode_opened(Image.fromarray(thumb.data), long_side, max_pixels, orientation, draft_headroom)
+        decoded = _decode_opened(Image.fromarray(thumb.data), long_side, max_pixels, orientation, draft_headroom, keep_drafted)
     decoded.format = "RAW"
     decoded.taken_at = decoded.taken_at or taken_at
     decoded.camera = decoded.camera or camera

@@ -6,7 +6,8 @@ Never a pickle: safetensors holds only tensors, so loading a stranger's model ru
 Heads run in NumPy (:class:`~photocritic.models.heads.NumpyHead`); torch is needed only to write one.
 
 A *whole-network* bundle (``nima-ava``) has no head: its config's ``network`` names an ONNX graph (in
-the bundle or in ``zoo/graphs/``) that reads the photo itself, squashed to ``input_size`` and scaled as
+the bundle or in ``zoo/graphs/``) that reads the photo itself, squashed to ``input_size`` (``resize``:
+``squash`` bilinear from the working image, or ``squash-nearest`` from the decode before it) and scaled as
 ``preprocess`` says, and outputs the 10-bin distribution; scoring runs it through :mod:`photocritic.engine`.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from safetensors.numpy import load_file
 
 from photocritic.models.backbone import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, squash
@@ -80,10 +82,15 @@ class ScoringModel:
         raise ModelError(f"model {self.name!r} needs the network {graph!r}, which this installation lacks")
 
     def network_input(self, pixels: np.ndarray) -> np.ndarray:
-        """uint8 H x W x 3 -> the network's 3 x S x S float32 input (the whole frame squashed to S x S)."""
+        """uint8 H x W x 3 -> the network's 3 x S x S float32 input (the whole frame squashed to S x S).
+        *pixels*: the decoded photo before the working-size resize (``DecodedPhoto.drafted``), when the
+        network resizes with nearest neighbours as it was trained (``"resize": "squash-nearest"``)."""
         spec = self.network
         size = int(spec.get("input_size", 224))
-        rgb = squash(pixels, size).astype(np.float32)
+        if spec.get("resize", "squash") == "squash-nearest":
+            rgb = np.asarray(Image.fromarray(pixels).resize((size, size), Image.Resampling.NEAREST), dtype=np.float32)
+        else:
+            rgb = squash(pixels, size).astype(np.float32)
         return np.ascontiguousarray(NETWORK_PREPROCESSING[spec.get("preprocess", "imagenet")](rgb).transpose(2, 0, 1))
 
     @property
@@ -223,6 +230,8 @@ def load_model(name_or_path: str | os.PathLike = "default", _depth: int = 0) -> 
         probe = ScoringModel(name=name, config=config, head=None, path=folder)
         if config["network"].get("preprocess", "imagenet") not in NETWORK_PREPROCESSING:
             raise ModelError(f"model {folder}: unknown preprocessing {config['network'].get('preprocess')!r}")
+        if config["network"].get("resize", "squash") not in ("squash", "squash-nearest"):
+            raise ModelError(f"model {folder}: unknown resize {config['network'].get('resize')!r}")
         identity = probe.network_graph.read_bytes()
     else:
         weights = folder / "weights.safetensors"

@@ -67,7 +67,7 @@ class UploadScorer:
         try:
             with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
-            decoded = decode_for_model(tmp, max_pixels=self.max_pixels)
+            decoded = decode_for_model(tmp, max_pixels=self.max_pixels, keep_drafted=self.model.network is not None)
             return prepare_decoded(filename, len(data), 0, decoded, self.spec.name, self.model)
         except PhotoError:
             raise
