@@ -64,8 +64,10 @@ def default_workers() -> int:
 
 
 def default_threads() -> int:
-    """ONNX Runtime's intra-op threads: ``PHOTOCRITIC_THREADS``, else every core."""
-    return max(1, int(os.environ.get("PHOTOCRITIC_THREADS") or os.cpu_count() or 1))
+    """ONNX Runtime's intra-op threads: ``PHOTOCRITIC_THREADS``, else half the cores. The decode threads
+    (:func:`default_workers`) run beside the network; on 2 cores 1 network thread + 2 decode threads scored
+    18% faster than 2 + 2 and 22% faster than 2 + 1 (benchmarks/bench_engine.py, docs/benchmarks.md)."""
+    return max(1, int(os.environ.get("PHOTOCRITIC_THREADS") or (os.cpu_count() or 2) // 2))
 
 
 class _TorchBackbone:

@@ -41,7 +41,8 @@ _LOCK = threading.Lock()
 def open_session(path: str | os.PathLike, threads: int | None = None):
     """An ``onnxruntime.InferenceSession`` for the graph at *path*, shared per (graph, threads) in a process.
 
-    *threads*: intra-op threads (None: ``PHOTOCRITIC_THREADS``, else every core). Sessions are thread-safe
+    *threads*: intra-op threads (None: ``PHOTOCRITIC_THREADS``, else every core; the scoring pipeline
+    passes its own choice, :func:`photocritic.scoring.default_threads`). Sessions are thread-safe
     for ``run``. ORT's worker threads do not spin waiting for work (``PHOTOCRITIC_ORT_SPIN=1`` lets them):
     the decode threads need those cores between batches, and a laptop's cores are shared anyway.
     """
