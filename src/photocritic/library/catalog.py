@@ -190,6 +190,9 @@ class Catalog:
                 text = str(exc).lower()
                 if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
                     raise
+                if self._db.in_transaction and not getattr(self, "_pending", 0):
+                    # the transaction this statement opened holds nothing yet: start afresh
+                    self._db.rollback()
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
 
