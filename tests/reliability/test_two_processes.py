@@ -30,7 +30,7 @@ def test_two_scores_and_a_long_writer_share_one_catalog(tmp_path, shared_data):
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
     ]
-    time.sleep(35)  # longer than the 30 s the old code waited before "database is locked"
+    time.sleep(70)  # start-up plus the 30 s the old code waited before "database is locked"
     holder.execute("COMMIT")
     holder.close()
     for run in runs:

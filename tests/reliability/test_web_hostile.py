@@ -64,3 +64,29 @@ def test_keep_never_follows_a_symlinked_uploads_folder(client, library, real_jpe
         assert list(outside.iterdir()) == []
     finally:
         uploads.unlink()
+
+
+def test_the_library_scan_finishes_past_fifos_and_names_that_are_not_utf8(tmp_path, real_jpeg):
+    import os
+    import time
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    shutil.copy(real_jpeg, root / "ok.jpg")
+    shutil.copy(real_jpeg, os.path.join(os.fsencode(root), b"latin1_\xe9\xff.jpg"))
+    os.mkfifo(root / "fifo.jpg")
+    os.symlink("nowhere.jpg", root / "dangling.jpg")
+    app = create_app(root, catalog=tmp_path / "c.sqlite")
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        token = {"X-CSRF-Token": c.get("/api/session").json()["csrf_token"]}
+        deadline = time.monotonic() + 240
+        while (state := c.get("/api/library/status").json())["state"] not in ("ready", "error"):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+        assert state["state"] == "ready" and state["total"] == 4, state
+        photos = {p["name"]: p for p in c.get("/api/library/photos").json()}
+        assert set(photos) == {"ok.jpg", "latin1_\\xe9\\xff.jpg", "fifo.jpg", "dangling.jpg"}
+        assert photos["latin1_\\xe9\\xff.jpg"]["error"] is None and "FIFO" in photos["fifo.jpg"]["error"]
+        decided = c.post("/api/library/decisions", json={"photo_id": photos["latin1_\\xe9\\xff.jpg"]["id"], "action": "pick"}, headers=token)
+        assert decided.status_code == 200, decided.text
+        assert os.path.exists(os.path.join(os.fsencode(root), b"latin1_\xe9\xff.xmp"))
