@@ -153,3 +153,25 @@ def test_digikams_microsoft_rating_is_kept_in_step(photo):
     read = exif_rating(sidecar)
     assert read["Rating"] == 4 and read["RatingPercent"] == 75
     assert 'MicrosoftPhoto:Rating="75"' in sidecar.read_text()
+
+
+def test_reading_ratings_never_opens_a_fifo(tmp_path):
+    """taste's labels read ratings of every entry; a FIFO named like a photo must not block them."""
+    from photocritic.culling.xmp import read_rating
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    assert read_rating(fifo) is None
+    assert time.monotonic() - started < 10
+
+
+def test_a_sidecar_that_is_a_link_is_neither_followed_nor_replaced(photo, tmp_path):
+    from photocritic.culling.xmp import XmpError
+
+    outside = tmp_path / "elsewhere.xmp"
+    outside.write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    sidecar_path(photo).symlink_to(outside)
+    with pytest.raises(XmpError, match="link"):
+        write_rating(photo, 2)
+    assert sidecar_path(photo).is_symlink() and outside.read_text() == "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"

@@ -216,8 +216,10 @@ def read_embedded(photo: str | os.PathLike) -> dict | None:
     reading the headers only: no pixel is decoded."""
     from PIL import Image
 
-    try:
-        with Image.open(photo) as image:
+    from photocritic.imaging.decode import open_regular
+
+    try:  # open_regular: a FIFO or device named like a photo is never opened (it would block)
+        with open_regular(Path(photo)) as stream, Image.open(stream) as image:
             packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     except Exception:  # not an image Pillow knows, truncated headers, ...: simply no embedded XMP
         return None
@@ -318,6 +320,8 @@ def merge_rating_status(
     except FileNotFoundError:
         info = None
     if info is not None:
+        if os.path.islink(sidecar):  # never followed: its target may be anywhere
+            raise XmpError(f"{sidecar} is a symbolic link: left as it was")
         if not os.path.isfile(sidecar):
             raise XmpError(f"{sidecar} is not a regular file")
         if not info.st_mode & 0o222 or not os.access(sidecar, os.W_OK):

@@ -142,7 +142,7 @@ def decode_for_model(
     """
     path = Path(path)
     try:
-        with _open_regular(path) as stream:
+        with open_regular(path) as stream:
             if path.suffix.lower() in RAW_EXTENSIONS:
                 return _decode_raw(path, stream, long_side, max_pixels, draft_headroom)
             with warnings.catch_warnings():
@@ -168,7 +168,7 @@ def decode_for_model(
 
 
 @contextlib.contextmanager
-def _open_regular(path: Path):
+def open_regular(path: Path):
     """The file, opened only if it is a regular file: O_NONBLOCK makes opening a FIFO return at
     once (instead of waiting for a writer), and fstat on the opened descriptor, not the name,
     decides (no race with a rename). An empty file is refused with its own reason."""
