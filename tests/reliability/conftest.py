@@ -15,10 +15,23 @@ SRC = os.environ.get("PHOTOCRITIC_TEST_SRC", str(ROOT / "src"))
 EXIFTOOL = shutil.which("exiftool")
 
 
+# runs its arguments as a child and appends that child's peak RSS to stderr
+_MEASURE = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+    "sys.stderr.write('\\nPEAK_RSS_KB=%d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)"
+)
+
+
 def cli(args: list, env: dict, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
-    """The real CLI in a subprocess (as a user runs it), byte-exact arguments and output."""
+    """The real CLI in a subprocess (as a user runs it), byte-exact arguments and output; stderr
+    ends with ``PEAK_RSS_KB=N``, the CLI process's peak resident memory (see :func:`peak_kb`)."""
     full_env = {**os.environ, "PYTHONPATH": SRC, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **env}
-    return subprocess.run([sys.executable, "-m", "photocritic", *args], env=full_env, capture_output=True, timeout=timeout, **kwargs)
+    command = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "photocritic", *args]
+    return subprocess.run(command, env=full_env, capture_output=True, timeout=timeout, **kwargs)
+
+
+def peak_kb(done: subprocess.CompletedProcess) -> int:
+    return int(done.stderr.rsplit(b"PEAK_RSS_KB=", 1)[1].split()[0])
 
 
 @pytest.fixture

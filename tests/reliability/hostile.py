@@ -149,6 +149,10 @@ def build(root: Path, photo: Path) -> Corpus:
     corpus.add("page.png", b"<html><script>alert(1)</script></html>")
     corpus.add("png_named.cr2", encodings["png"])
     corpus.add("cr2ish.cr2", cr2ish)
+    # sparse 8 GB files (no disk used): nothing may read them whole into memory
+    for ext in ("cr2", "jpg"):
+        with open(corpus.add(f"sparse_8g.{ext}"), "wb") as stream:
+            stream.truncate(8 * 2**30)
     # zero-byte files
     for ext in ("jpg", "png", "cr2", "heic", "tif"):
         corpus.add(f"empty.{ext}", b"")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.reliability.conftest import EXIFTOOL, cli
+from tests.reliability.conftest import EXIFTOOL, cli, peak_kb
 from tests.reliability.hostile import build
 
 
@@ -46,6 +46,7 @@ def test_score_gives_one_record_per_entry(corpus, cli_env):
     for record in records.values():
         assert record["error"] is None or "\n" not in record["error"]
     assert elapsed < 600
+    assert peak_kb(done) < 2.5 * 2**20, f"peak RSS {peak_kb(done) / 2**20:.2f} GiB"  # whatever the files
     # the same again from the catalog, with -o: the file lands, no .partial stays
     out = corpus.root.parent / "scores.jsonl"
     again = cli(["score", "-r", str(corpus.root), "-f", "jsonl", "-q", "-o", str(out)], cli_env, timeout=900)

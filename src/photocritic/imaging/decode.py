@@ -144,7 +144,7 @@ def decode_for_model(
     try:
         with open_regular(path) as stream:
             if path.suffix.lower() in RAW_EXTENSIONS:
-                return _decode_raw(path, stream, long_side, max_pixels, draft_headroom)
+                return _decode_raw(path, long_side, max_pixels, draft_headroom)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(stream) as image:
@@ -317,11 +317,13 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _decode_raw(path: Path, stream, long_side: int, max_pixels: int, draft_headroom: float = DRAFT_HEADROOM) -> DecodedPhoto:
+def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: float = DRAFT_HEADROOM) -> DecodedPhoto:
     import rawpy
 
     try:
-        with rawpy.imread(stream) as raw:
+        # by path, not the open stream: rawpy would read a file object whole into memory (a hostile
+        # multi-GB ".cr2"), while LibRaw reads a path as it needs; open_regular has checked the entry
+        with rawpy.imread(os.fspath(path)) as raw:
             flip = raw.sizes.flip
             try:
                 thumb = raw.extract_thumb()
