@@ -357,6 +357,10 @@ class Scorer:
             self.stats.head_only += plan.source == "head"
             self.stats.from_catalog += plan.source == "catalog"
             self.stats.failed += plan.record["error"] is not None
+        if self.catalog is not None:
+            # never hold the write lock while the next photos decode: another process (serve beside
+            # score) would wait on it for as long
+            self.catalog.commit()
         return window
 
     def close(self) -> None:

@@ -1,9 +1,17 @@
-"""Write records as JSONL, CSV or a table for people. Shared by every command that emits records."""
+"""Write records as JSONL, CSV or a table for people. Shared by every command that emits records.
+
+File names need not be UTF-8: Python keeps the bytes of such a name as lone surrogates
+(``surrogateescape``), which no UTF-8 stream can hold. JSONL writes them as ``\\udcXX`` escapes
+(valid JSON; ``os.fsencode(json.loads(line)["path"])`` gives back the exact bytes); CSV and tables,
+meant for people and spreadsheets, show each such byte as ``\\xXX``.
+"""
 from __future__ import annotations
 
 import csv
 import json
 import math
+import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
 
@@ -18,10 +26,22 @@ def flatten(record: dict) -> dict:
             for sub, subvalue in flatten(value).items():
                 flat[f"{key}.{sub}"] = subvalue
         elif isinstance(value, (list, tuple)):
-            flat[key] = json.dumps(value)
+            flat[key] = printable(json.dumps(value, ensure_ascii=False))
+        elif isinstance(value, str):
+            flat[key] = printable(value)
         else:
             flat[key] = value
     return flat
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """*text* with the undecodable bytes of a file name shown as ``\\xXX`` (for CSV and tables)."""
+    if not _SURROGATE.search(text):
+        return text
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def _json_safe(value: object) -> object:
@@ -30,9 +50,15 @@ def _json_safe(value: object) -> object:
     return value
 
 
+def jsonl_line(record: dict) -> str:
+    text = json.dumps({k: _json_safe(v) for k, v in record.items()}, ensure_ascii=False)
+    # a lone surrogate can only sit inside a JSON string, where its \u escape is valid JSON
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_jsonl(records: Iterable[dict], stream: IO[str]) -> Iterator[dict]:
     for record in records:
-        stream.write(json.dumps({k: _json_safe(v) for k, v in record.items()}, ensure_ascii=False) + "\n")
+        stream.write(jsonl_line(record) + "\n")
         stream.flush()
         yield record
 
@@ -81,6 +107,6 @@ def render_table(records: Sequence[dict], columns: Sequence[tuple[str, str]], st
             elif value is None:
                 cells.append("")
             else:
-                cells.append(str(value))
+                cells.append(printable(str(value)))
         table.add_row(*cells)
     Console(file=stream, width=max(100, Console().width)).print(table)

@@ -144,11 +144,14 @@ def export_clean(data: AvaData, out_dir: Path, spec: FilterSpec | None = None, s
     if "csv" in formats:
         path = out_dir / "ava_clean.csv"
         partial = path.with_name(path.name + ".partial")
-        with open(partial, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(columns)
-            writer.writerows(zip(*[_csv_values(col) for col in table]))
-        os.replace(partial, path)
+        try:
+            with open(partial, "w", newline="", encoding="utf-8") as stream:
+                writer = csv.writer(stream)
+                writer.writerow(columns)
+                writer.writerows(zip(*[_csv_values(col) for col in table]))
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)  # never left behind by a failure
         files.append(path)
     if "parquet" in formats and parquet_available():
         import pyarrow as pa
@@ -169,8 +172,11 @@ def export_clean(data: AvaData, out_dir: Path, spec: FilterSpec | None = None, s
 
 def _atomic_text(path: Path, text: str) -> None:
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # never left behind by a failure
 
 
 def _csv_values(column: np.ndarray) -> list:

@@ -34,9 +34,14 @@ def output_stream(output: Path | None) -> Iterator[IO[str]]:
     output = output.expanduser()
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
-    with open(partial, "w", encoding="utf-8", newline="") as stream:
-        yield stream
-    os.replace(partial, output)
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(partial, output)
+    finally:
+        # any failure (a bug, Ctrl-C, a full disk) leaves neither a half file nor its .partial
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
 
 
 @contextlib.contextmanager

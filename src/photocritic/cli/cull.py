@@ -143,23 +143,28 @@ def _emit(records: list[dict], format: str, output: Path | None) -> None:
 
 
 def _write_sidecars(records, style, pick_rating, reject_rating, pick_label, reject_label, rate_singles, overwrite, quiet) -> int:
-    from photocritic.culling.xmp import XmpError, write_rating
+    from photocritic.culling.xmp import XmpError, write_rating_status
 
-    written = kept = problems = 0
+    counts = {"written": 0, "unchanged": 0, "kept": 0}
+    problems = 0
     for record in records:
         if record["pick"] is None or (record["group_size"] == 1 and not rate_singles):
             continue
         rating, label = (pick_rating, pick_label) if record["pick"] else (reject_rating, reject_label)
         try:
-            path = write_rating(record["path"], rating, label, style=style, overwrite=overwrite, set_label=label is not None)
+            status, _ = write_rating_status(record["path"], rating, label, style=style, overwrite=overwrite, set_label=label is not None)
         except (XmpError, OSError) as exc:
             problems += 1
-            print(f"photocritic: sidecar of {record['path']} left as it was: {exc}", file=sys.stderr)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"photocritic: sidecar of {record['path']} left as it was: {reason}", file=sys.stderr)
             continue
-        written += path is not None
-        kept += path is None
+        counts[status] += 1
     if not quiet:
-        print(f"sidecars: {written} written, {kept} kept your own rating (--overwrite-ratings replaces them)", file=sys.stderr)
+        print(
+            f"sidecars: {counts['written']} written, {counts['unchanged']} already up to date, "
+            f"{counts['kept']} kept your own rating (--overwrite-ratings replaces them)",
+            file=sys.stderr,
+        )
     return problems
 
 

@@ -18,7 +18,7 @@ def serve_command(
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
     max_files: int = typer.Option(20, "--max-files", min=1, max=1000, help="Most photos per upload request."),
     max_file_mb: float = typer.Option(50, "--max-file-mb", min=0.01, help="Largest upload accepted, per file, in MB."),
-    allow_host: list[str] = typer.Option(None, "--allow-host", help="Also accept requests for this Host name (repeatable; for a non-loopback --host)."),
+    allow_host: list[str] = typer.Option(None, "--allow-host", help="Also accept requests for this Host name (repeatable; for a non-loopback --host; by default only loopback names and this machine's own names and addresses are accepted)."),
     sidecar: str = typer.Option("replace", "--sidecar", help="Sidecar naming: replace (IMG_1.xmp) | append (IMG_1.JPG.xmp)."),
     pick_rating: int = typer.Option(4, "--pick-rating", min=0, max=5, help="Stars for the pick of each group (and photos you accept)."),
     reject_rating: int = typer.Option(1, "--reject-rating", min=-1, max=5, help="Stars for the others; -1 = rejected (darktable, digiKam, Bridge)."),
@@ -58,9 +58,9 @@ def serve_command(
         style=sidecar,
         overwrite_ratings=overwrite_ratings,
     )
-    hosts = default_allowed_hosts(host)
-    if allow_host:
-        hosts = (hosts or default_allowed_hosts("127.0.0.1")) + list(allow_host)
+    # requests must name this machine (loopback, its host name or an address of its own) or a name
+    # given with --allow-host; never any name (DNS rebinding)
+    hosts = default_allowed_hosts(host) + list(allow_host or [])
     try:
         app = create_app(
             library.expanduser() if library is not None else None,

@@ -8,19 +8,36 @@ from a sidecar next to the photo. Two naming conventions exist, both supported:
 * ``"append"``: ``IMG_1.JPG.xmp`` (darktable, digiKam's option; unambiguous when IMG_1.JPG and
   IMG_1.CR2 sit side by side).
 
+Photos that share a stem in one folder (``IMG_1.JPG`` + ``IMG_1.CR2``, ``pair.jpg`` + ``pair.png``)
+would share ``IMG_1.xmp``, so in the "replace" style each of them gets the unambiguous
+``IMG_1.JPG.xmp`` form instead (:func:`sidecar_path`); a photo alone with its stem keeps ``IMG_1.xmp``.
+
+Ratings the user set are kept (``overwrite=False``): one in the sidecar that is not the last one we
+wrote, or one embedded in the photo's own XMP (what Lightroom writes into JPEGs). darktable writes
+``xmp:Rating="1"`` into every sidecar it creates (its default, not a choice), so in a darktable
+sidecar (one declaring darktable's namespace) that we never wrote, a 1 does not count as the user's.
+digiKam's ``MicrosoftPhoto:Rating`` (a percentage), where a sidecar has one, is kept in step.
+
 Writing merges: an existing sidecar is parsed with a real XML parser (defusedxml: no entity
 expansion, no external resources), only ``xmp:Rating`` / ``xmp:Label`` (and our own
 ``photocritic:`` note) change, and every other property, namespace, comment and the xpacket
 wrapper survive. A sidecar we cannot parse is left alone and reported (:class:`XmpError`), never
-replaced. Writes go to a temporary file in the same folder and are renamed into place.
+replaced. Writes go to a temporary file in the same folder (a short name, so a photo name near
+the 255-byte limit still gets a sidecar) and are renamed into place; temporary files left by a
+killed write are removed. A sidecar whose content would not change is not rewritten (its mtime
+stays); a read-only sidecar is never replaced (:class:`XmpError`); a new sidecar gets the
+permissions the umask allows (as any file the user creates); a UTF-16 sidecar stays UTF-16.
 
 The photo itself is never opened for writing.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-import tempfile
+import secrets
+import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -31,6 +48,12 @@ NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 NS_XMP = "http://ns.adobe.com/xap/1.0/"
 NS_PHOTOCRITIC = "https://github.com/photocritic/ns/1.0/"
+NS_MICROSOFT_PHOTO = "http://ns.microsoft.com/photo/1.0/"
+NS_DARKTABLE = "http://darktable.sf.net/"
+#: digiKam's stars -> MicrosoftPhoto:Rating percentages
+_MICROSOFT_PERCENT = {0: "0", 1: "1", 2: "25", 3: "50", 4: "75", 5: "99"}
+#: a temporary file of ours older than this (seconds) is left over from a killed write
+STALE_TEMP_S = 2.0
 
 STYLES = ("replace", "append")
 _WELL_KNOWN = {"x": NS_X, "rdf": NS_RDF, "xmp": NS_XMP, "photocritic": NS_PHOTOCRITIC}
@@ -55,13 +78,48 @@ class XmpError(Exception):
 
 
 def sidecar_path(photo: str | os.PathLike, style: str = "replace") -> Path:
-    """Where the sidecar of *photo* lives: ``IMG_1.xmp`` ("replace") or ``IMG_1.JPG.xmp`` ("append")."""
+    """Where the sidecar of *photo* lives: ``IMG_1.xmp`` ("replace") or ``IMG_1.JPG.xmp`` ("append");
+    "replace" falls back to ``IMG_1.JPG.xmp`` when another photo in the folder shares the stem."""
     photo = Path(photo)
     if style == "append":
         return photo.with_name(photo.name + ".xmp")
     if style == "replace":
+        if shares_stem(photo):
+            return photo.with_name(photo.name + ".xmp")
         return photo.with_suffix(".xmp")
     raise ValueError(f"sidecar style must be one of {STYLES}, not {style!r}")
+
+
+_STEMS: dict[str, tuple[int, dict[str, int]]] = {}
+_STEMS_LOCK = threading.Lock()
+
+
+def shares_stem(photo: str | os.PathLike) -> bool:
+    """Whether another photo file in *photo*'s folder has the same stem (case-insensitive, as the
+    sidecar name would clash on case-insensitive file systems too)."""
+    from photocritic.imaging import PHOTO_EXTENSIONS
+
+    photo = Path(photo)
+    folder = os.fspath(photo.parent)
+    try:
+        stamp = os.stat(folder).st_mtime_ns
+    except OSError:
+        return False
+    with _STEMS_LOCK:
+        cached = _STEMS.get(folder)
+    if cached is None or cached[0] != stamp:
+        counts: dict[str, int] = {}
+        try:
+            for entry in os.scandir(folder):
+                stem, ext = os.path.splitext(entry.name)
+                if ext.lower() in PHOTO_EXTENSIONS:
+                    counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+        except OSError:
+            return False
+        cached = (stamp, counts)
+        with _STEMS_LOCK:
+            _STEMS[folder] = cached
+    return cached[1].get(photo.stem.lower(), 0) > 1
 
 
 def find_sidecar(photo: str | os.PathLike) -> Path | None:
@@ -95,12 +153,23 @@ def _namespaces(text: str) -> list[tuple[str, str]]:
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "utf-16"):
+    return _read_encoded(path.read_bytes(), path)[0]
+
+
+def _read_encoded(data: bytes, path: Path) -> tuple[str, str]:
+    """(text, the codec that writes it back the same way)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codecs = ("utf-16",)
+    else:
+        codecs = ("utf-8-sig", "utf-16")
+    for encoding in codecs:
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            encoding = "utf-8"
+        return text, encoding
     raise XmpError(f"{path}: not UTF-8 or UTF-16 text")
 
 
@@ -147,8 +216,10 @@ def read_embedded(photo: str | os.PathLike) -> dict | None:
     reading the headers only: no pixel is decoded."""
     from PIL import Image
 
-    try:
-        with Image.open(photo) as image:
+    from photocritic.imaging.decode import open_regular
+
+    try:  # open_regular: a FIFO or device named like a photo is never opened (it would block)
+        with open_regular(Path(photo)) as stream, Image.open(stream) as image:
             packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     except Exception:  # not an image Pillow knows, truncated headers, ...: simply no embedded XMP
         return None
@@ -224,32 +295,63 @@ def merge_rating(
     """Write *rating* (and, with *set_label*, *label*; None removes it) into *sidecar*, merging.
 
     With ``overwrite=False`` a rating the user set (one that differs from the last rating we
-    wrote there) is kept. Returns True if the file was written. Raises :class:`XmpError` for a
-    sidecar that exists but is not readable XMP (it is left as it was).
+    wrote there) is kept. Returns True if the sidecar now holds what was asked (written, or already
+    so), False if a rating of the user's was kept. Raises :class:`XmpError` for a sidecar that
+    exists but is not readable XMP, or is read-only (it is left as it was).
     """
+    return merge_rating_status(sidecar, rating, label, overwrite=overwrite, set_label=set_label) != "kept"
+
+
+def merge_rating_status(
+    sidecar: str | os.PathLike,
+    rating: int | None,
+    label: str | None = None,
+    *,
+    overwrite: bool = True,
+    set_label: bool = False,
+) -> str:
+    """As :func:`merge_rating`; says what happened: "written", "unchanged" (the sidecar already said
+    so; not rewritten) or "kept" (the user's own rating)."""
     sidecar = Path(sidecar)
     if rating is not None and not -1 <= int(rating) <= 5:
         raise ValueError(f"xmp:Rating must be -1..5, not {rating}")
-    if sidecar.exists():
-        text = _read_text(sidecar)
+    try:
+        info = os.lstat(sidecar)
+    except FileNotFoundError:
+        info = None
+    if info is not None:
+        if os.path.islink(sidecar):  # never followed: its target may be anywhere
+            raise XmpError(f"{sidecar} is a symbolic link: left as it was")
+        if not os.path.isfile(sidecar):
+            raise XmpError(f"{sidecar} is not a regular file")
+        if not info.st_mode & 0o222 or not os.access(sidecar, os.W_OK):
+            raise XmpError(f"{sidecar} is read-only (mode {info.st_mode & 0o777:o}): left as it was")
+        original = sidecar.read_bytes()
+        text, encoding = _read_encoded(original, sidecar)
     else:
-        text = _NEW_SIDECAR
+        original, text, encoding = None, _NEW_SIDECAR, "utf-8"
     root = _parse(text)
     rdf, descriptions = _descriptions(root)
     current = _get(descriptions, NS_XMP, "Rating")
     ours = _get(descriptions, NS_PHOTOCRITIC, "Rating")
-    if not overwrite and current not in (None, "", "0") and current != ours:
-        return False
+    darktable_default = current == "1" and ours is None and f'"{NS_DARKTABLE}"' in text
+    if not overwrite and current not in (None, "", "0") and current != ours and not darktable_default:
+        return "kept"
     value = None if rating is None else str(int(rating))
     _set(descriptions, rdf, NS_XMP, "Rating", value)
     _set(descriptions, rdf, NS_PHOTOCRITIC, "Rating", value)
+    if _get(descriptions, NS_MICROSOFT_PHOTO, "Rating") is not None:  # digiKam's copy, kept in step
+        _set(descriptions, rdf, NS_MICROSOFT_PHOTO, "Rating", _MICROSOFT_PERCENT.get(rating) if rating is not None else None)
     if set_label:
         _set(descriptions, rdf, NS_XMP, "Label", label or None)
     prologue = _PROLOGUE.match(text).group(0)
     epilogue = _EPILOGUE.search(text).group(0)
     body = _serialise(root, _namespaces(text))
-    _atomic_write(sidecar, prologue + body + epilogue if (prologue or epilogue) else body + "\n")
-    return True
+    data = (prologue + body + epilogue if (prologue or epilogue) else body + "\n").encode(encoding)
+    if data == original:
+        return "unchanged"
+    _atomic_write(sidecar, data)
+    return "written"
 
 
 def _serialise(root: ET.Element, declared: list[tuple[str, str]]) -> str:
@@ -263,19 +365,57 @@ def _serialise(root: ET.Element, declared: list[tuple[str, str]]) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+_CLEANED: set[str] = set()
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temporary files a killed write left (ours: ``.pc-*.xmp.tmp``; older versions':
+    ``.NAME.xmp.XXXX.tmp``), once per folder and process; a fresh one may be another writer's."""
+    key = os.fspath(folder)
+    if key in _CLEANED:
+        return
+    _CLEANED.add(key)
+    now = time.time()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.endswith(".tmp") or not (name.startswith(".pc-") or (name.startswith(".") and ".xmp." in name.lower())):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_S:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _umask() -> int:
+    with _STEMS_LOCK:  # os.umask can only be read by setting it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path.parent)
+    # short and unique whatever the sidecar's name (a 250-byte name plus a suffix would pass 255)
+    digest = hashlib.sha1(os.fsencode(path.name)).hexdigest()[:10]
+    temp = path.parent / f".pc-{digest}-{secrets.token_hex(4)}.xmp.tmp"
+    try:
+        existing = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        existing = None
+    mode = existing if existing is not None else 0o666 & ~_umask()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        if path.exists():
-            try:
-                os.chmod(temp, os.stat(path).st_mode & 0o7777)
-            except OSError:
-                pass
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         try:
@@ -295,8 +435,27 @@ def write_rating(
     set_label: bool = False,
 ) -> Path | None:
     """Merge a rating (and optionally a label) into the sidecar of *photo*; the sidecar's path, or None if kept."""
+    status, sidecar = write_rating_status(photo, rating, label, style=style, overwrite=overwrite, set_label=set_label)
+    return None if status == "kept" else sidecar
+
+
+def write_rating_status(
+    photo: str | os.PathLike,
+    rating: int | None,
+    label: str | None = None,
+    *,
+    style: str = "replace",
+    overwrite: bool = True,
+    set_label: bool = False,
+) -> tuple[str, Path]:
+    """As :func:`write_rating`: ("written" | "unchanged" | "kept", the sidecar's path). Without
+    *overwrite*, a rating embedded in the photo (Lightroom's, in the JPEG) counts as the user's."""
     sidecar = sidecar_path(photo, style)
-    return sidecar if merge_rating(sidecar, rating, label, overwrite=overwrite, set_label=set_label) else None
+    if not overwrite:
+        embedded = read_embedded(photo)
+        if embedded and embedded["rating"] not in (None, 0):
+            return "kept", sidecar
+    return merge_rating_status(sidecar, rating, label, overwrite=overwrite, set_label=set_label), sidecar
 
 
 __all__ = [
@@ -305,8 +464,11 @@ __all__ = [
     "XmpError",
     "find_sidecar",
     "merge_rating",
+    "merge_rating_status",
+    "shares_stem",
     "read_rating",
     "read_sidecar",
     "sidecar_path",
     "write_rating",
+    "write_rating_status",
 ]

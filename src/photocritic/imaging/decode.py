@@ -7,10 +7,14 @@ with a file becomes a one-line :class:`PhotoError`.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
+import re
+import stat
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +49,57 @@ DEFAULT_MAX_PIXELS = int(os.environ.get("PHOTOCRITIC_MAX_PIXELS", 200_000_000))
 #: Longest side we accept, whatever the area (a 1 x 10,000,000 strip is not a photo).
 MAX_SIDE = 65_535
 
-# Pillow's own bomb check must never be looser than ours; ours runs first with a clearer message.
+#: Memory budget for decoded rasters, bytes (``PHOTOCRITIC_MAX_DECODE_MB``, default 1024 MiB). A photo
+#: whose raster (width x height x the bytes per pixel Pillow holds for its mode, after JPEG draft
+#: scaling) would exceed it is refused before any pixel is decoded; and photos decode at the same
+#: time, in one process, only while their rasters fit in it together (:data:`DECODE_BUDGET`).
+#: Everything after the raster works on a copy reduced to about twice the working size.
+MAX_DECODE_BYTES = int(float(os.environ.get("PHOTOCRITIC_MAX_DECODE_MB", 1024)) * 2**20)
+
+#: Rasters larger than this are reduced before colour conversion (smaller ones keep the exact
+#: pixels of earlier versions).
+PRE_REDUCE_BYTES = 64 * 2**20
+
+# Pillow's own bomb check must never be looser than ours; ours runs first, and a refusal by Pillow's
+# is reworded to cite our limit (_bomb_message).
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+# bytes per pixel of Pillow's raster by mode (its storage, not the file's bit depth)
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+
+
+class DecodeBudget:
+    """A counting semaphore on estimated raster bytes: decodes wait while the rasters being decoded
+    would together pass the budget. One photo larger than the whole budget (never admitted by the
+    per-photo check, but a caller may raise it) runs alone."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self.used = 0
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, nbytes: int):
+        nbytes = min(max(0, nbytes), self.capacity)
+        with self._cond:
+            while self.used and self.used + nbytes > self.capacity:
+                self._cond.wait()
+            self.used += nbytes
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.used -= nbytes
+                self._cond.notify_all()
+
+
+#: Shared by every decode in this process: CLI decode threads and web requests alike.
+DECODE_BUDGET = DecodeBudget(MAX_DECODE_BYTES)
+
+
+def raster_bytes(image: Image.Image) -> int:
+    """What Pillow will allocate to hold *image*'s pixels."""
+    return image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
 
 RAW_EXTENSIONS = frozenset(
     ".3fr .ari .arw .cr2 .cr3 .crw .dcr .dng .erf .iiq .k25 .kdc .mef .mos .mrw .nef .nrw .orf .pef "
@@ -94,12 +147,13 @@ def decode_for_model(
     """
     path = Path(path)
     try:
-        if path.suffix.lower() in RAW_EXTENSIONS:
-            return _decode_raw(path, long_side, max_pixels, draft_headroom, keep_drafted)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                return _decode_opened(image, long_side, max_pixels, draft_headroom=draft_headroom, keep_drafted=keep_drafted)
+        with open_regular(path) as stream:
+            if path.suffix.lower() in RAW_EXTENSIONS:
+                return _decode_raw(path, long_side, max_pixels, draft_headroom, keep_drafted)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(stream) as image:
+                    return _decode_opened(image, long_side, max_pixels, draft_headroom=draft_headroom, keep_drafted=keep_drafted)
     except PhotoError:
         raise
     except FileNotFoundError:
@@ -111,15 +165,49 @@ def decode_for_model(
     except UnidentifiedImageError:
         raise PhotoError("not a recognised image format (or the header is corrupt)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoError(f"refused as a possible decompression bomb: {exc}") from None
+        raise PhotoError(_bomb_message(exc, max_pixels)) from None
     except MemoryError:
         raise PhotoError("not enough memory to decode this image") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error) as exc:
         raise PhotoError(f"corrupt or truncated image data: {_reason(exc)}") from None
 
 
+@contextlib.contextmanager
+def open_regular(path: Path):
+    """The file, opened only if it is a regular file: O_NONBLOCK makes opening a FIFO return at
+    once (instead of waiting for a writer), and fstat on the opened descriptor, not the name,
+    decides (no race with a rename). An empty file is refused with its own reason."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise PhotoError("is a folder, not a photo")
+        if not stat.S_ISREG(info.st_mode):
+            raise PhotoError("not a regular file (a FIFO, device or socket): not read")
+        if info.st_size == 0:
+            raise PhotoError("empty file (0 bytes)")
+        os.set_blocking(fd, True)
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with stream:
+        yield stream
+
+
+def _bomb_message(exc: BaseException, max_pixels: int) -> str:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "its size"
+    return (
+        f"refused: {size} is over the {max_pixels / 1e6:.0f} MP limit "
+        "(a possible decompression bomb; set PHOTOCRITIC_MAX_PIXELS to raise the limit)"
+    )
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    if re.fullmatch(r"b'[^']*'", text):  # LibRaw's messages arrive as bytes' repr
+        text = text[2:-1]
     return text.splitlines()[0][:200]
 
 
@@ -148,9 +236,21 @@ def _decode_opened(
         if scale < 1:
             # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below the requested size
             image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
-    if getattr(image, "n_frames", 1) > 1:
-        image.seek(0)  # GIF/TIFF/HEIF sequences: the first frame is the photo
-    image.load()
+    if getattr(image, "is_animated", False):
+        image.seek(0)  # GIF/TIFF/HEIF sequences: the first frame is the photo (is_animated reads two frames at most)
+    needed = raster_bytes(image)
+    if needed > MAX_DECODE_BYTES:
+        raise PhotoError(
+            f"refused: decoding {image.width}x{image.height} ({image.mode}) needs about {needed / 2**20:.0f} MiB, "
+            f"over the {MAX_DECODE_BYTES / 2**20:.0f} MiB decode budget (set PHOTOCRITIC_MAX_DECODE_MB to raise it)"
+        )
+    with DECODE_BUDGET.hold(needed):
+        image.load()
+        # a large raster is shrunk first, in its own mode (as the final resize's reducing gap would),
+        # so colour conversion and orientation never copy it at full size
+        factor = int(max(image.size) // (long_side * max(1.0, draft_headroom)))
+        if factor >= 2 and needed > PRE_REDUCE_BYTES:
+            image = _reduced(image, factor)
     orientation = image.getexif().get(0x0112, orientation_fallback) if hasattr(image, "getexif") else 1
     if orientation == 1 and orientation_fallback != 1:
         orientation = orientation_fallback
@@ -164,6 +264,18 @@ def _decode_opened(
         rgb = rgb.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
     pixels = np.asarray(rgb, dtype=np.uint8)
     return DecodedPhoto(pixels, original_w, original_h, fmt, taken_at, camera, drafted)
+
+
+def _reduced(image: Image.Image, factor: int) -> Image.Image:
+    info = image.info
+    if image.mode in ("1", "P"):  # palette indices must not be averaged
+        reduced = image.resize((max(1, image.width // factor), max(1, image.height // factor)), Image.Resampling.NEAREST)
+    elif image.mode.startswith("I;16"):  # Image.reduce refuses these modes; BOX is the same average
+        reduced = image.resize((max(1, image.width // factor), max(1, image.height // factor)), Image.Resampling.BOX)
+    else:
+        reduced = image.reduce(factor)
+    reduced.info = info  # keeps the ICC profile and EXIF
+    return reduced
 
 
 def _oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
@@ -216,7 +328,9 @@ def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: flo
     import rawpy
 
     try:
-        with rawpy.imread(str(path)) as raw:
+        # by path, not the open stream: rawpy would read a file object whole into memory (a hostile
+        # multi-GB ".cr2"), while LibRaw reads a path as it needs; open_regular has checked the entry
+        with rawpy.imread(os.fspath(path)) as raw:
             flip = raw.sizes.flip
             try:
                 thumb = raw.extract_thumb()

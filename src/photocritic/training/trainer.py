@@ -96,11 +96,16 @@ def save_checkpoint(folder: Path, epoch: int, model: torch.nn.Module, optimizer:
         for name, value in slots.items():
             tensors[f"optim.{index}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
     stem = folder / f"epoch-{epoch:03d}"
-    save_file(tensors, str(stem) + ".safetensors.partial")
-    Path(str(stem) + ".safetensors.partial").replace(str(stem) + ".safetensors")
-    meta = {**state, "epoch": epoch, "param_groups": opt["param_groups"]}
-    Path(str(stem) + ".json.partial").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    Path(str(stem) + ".json.partial").replace(str(stem) + ".json")  # written last: the checkpoint is complete
+    partials = [Path(str(stem) + ".safetensors.partial"), Path(str(stem) + ".json.partial")]
+    try:
+        save_file(tensors, str(partials[0]))
+        partials[0].replace(str(stem) + ".safetensors")
+        meta = {**state, "epoch": epoch, "param_groups": opt["param_groups"]}
+        partials[1].write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        partials[1].replace(str(stem) + ".json")  # written last: the checkpoint is complete
+    finally:
+        for partial in partials:  # never left behind by a failure
+            partial.unlink(missing_ok=True)
     return stem
 
 

@@ -12,6 +12,7 @@ from photocritic.imaging import PhotoError
 from photocritic.web.engine import technical_reasons
 from photocritic.web.library import Library, OutsideRoot
 from photocritic.web.security import csrf_scheme
+from photocritic.writers import printable
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 
@@ -59,8 +60,9 @@ def photo_json(photo) -> dict:
     record = photo.record or {}
     return {
         "id": photo.id,
-        "name": photo.path.name,
-        "relative_path": photo.relative,
+        # a name that is not UTF-8 is shown with \xXX for its odd bytes (JSON must be UTF-8)
+        "name": printable(photo.path.name),
+        "relative_path": printable(photo.relative),
         "score": record.get("score"),
         "score_std": record.get("score_std"),
         "distribution": record.get("distribution"),
@@ -70,7 +72,7 @@ def photo_json(photo) -> dict:
         "camera": record.get("camera"),
         "width": record.get("width"),
         "height": record.get("height"),
-        "error": record.get("error"),
+        "error": printable(record["error"]) if record.get("error") else None,
     }
 
 
@@ -258,6 +260,6 @@ async def decide(request: Request, decision: DecisionIn) -> dict:
         raise HTTPException(409, str(exc)) from None
     return {
         "group": group_json(library, group),
-        "written": [p.relative_to(library.root).as_posix() for p in written],
-        "kept": [p.relative_to(library.root).as_posix() for p in kept],
+        "written": [printable(p.relative_to(library.root).as_posix()) for p in written],
+        "kept": [printable(p.relative_to(library.root).as_posix()) for p in kept],
     }

@@ -47,28 +47,69 @@ class ScoreResponse(BaseModel):
 def _display_name(name: str | None) -> str:
     name = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")  # no control characters
-    return name[:255] or "upload"
+    name = name or "upload"
+    if len(name.encode("utf-8")) <= 255:
+        return name
+    # too long for a file name: shorten the stem, keep the extension (it may decide the decoder)
+    stem, suffix = os.path.splitext(name)
+    suffix = suffix[:16]
+    budget = 255 - len(suffix.encode("utf-8"))
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore")
+    return (stem + suffix) or "upload"
 
 
-def _safe_store_name(name: str) -> str:
+#: What the decoder found -> the extension a kept upload is stored under (the content decides,
+#: never the name sent: a JPEG is never stored as x.xmp or x.html).
+_EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif", "GIF": ".gif",
+               "BMP": ".bmp", "DIB": ".bmp", "HEIF": ".heic", "AVIF": ".avif"}
+
+
+def _stored_extension(name: str, fmt: str | None) -> str:
+    from photocritic.imaging.decode import RAW_EXTENSIONS
+
+    if fmt == "RAW":
+        suffix = os.path.splitext(name)[1].lower()
+        return suffix if suffix in RAW_EXTENSIONS else ".raw"
+    return _EXTENSIONS.get((fmt or "").upper(), ".bin")
+
+
+def _safe_store_name(name: str, fmt: str | None = None) -> str:
     stem, suffix = os.path.splitext(name)
     stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", stem).strip(" .") or "upload"
-    suffix = re.sub(r"[^A-Za-z0-9.]+", "", suffix)[:10]
-    return f"{stem[:120]}{suffix}"
+    return f"{stem[:120]}{_stored_extension(name, fmt)}"
 
 
-def _store(folder: Path, name: str, data: bytes) -> Path:
-    """Write *data* under *folder* with a fresh name (never overwrites)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem, suffix = os.path.splitext(_safe_store_name(name))
-    for n in range(10_000):
-        candidate = folder / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
-        try:
-            with open(candidate, "xb") as stream:
+def _uploads_folder(root: Path) -> Path:
+    """root/uploads, created if need be; OSError unless it is a real folder inside the library."""
+    folder = root / "uploads"
+    try:
+        os.mkdir(folder, 0o777)
+    except FileExistsError:
+        pass
+    if os.path.islink(folder) or not folder.is_dir() or os.path.realpath(folder) != os.path.join(os.path.realpath(root), "uploads"):
+        raise OSError(f"{folder.name}/ in the library is not a folder inside it (a link?): uploads are not kept there")
+    return folder
+
+
+def _store(root: Path, name: str, data: bytes, fmt: str | None = None) -> Path:
+    """Write *data* under *root*/uploads with a fresh name (never overwrites). The uploads folder
+    must be a real folder inside the library: a link there (to anywhere) is refused, and the file
+    is created relative to the opened folder with O_NOFOLLOW|O_EXCL, so no link is ever followed."""
+    folder = _uploads_folder(root)
+    dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        stem, suffix = os.path.splitext(_safe_store_name(name, fmt))
+        for n in range(10_000):
+            candidate = f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}"
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666, dir_fd=dir_fd)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
-            return candidate
-        except FileExistsError:
-            continue
+            return folder / candidate
+    finally:
+        os.close(dir_fd)
     raise OSError("no free file name")
 
 
@@ -113,6 +154,11 @@ async def score_uploads(
         blobs.append((name, data))
     if keep and state.library is None:
         raise HTTPException(400, "keep=true needs a library folder (start the server with `photocritic serve FOLDER`)")
+    if keep:
+        try:
+            await run_in_threadpool(_uploads_folder, state.library.root)
+        except OSError as exc:
+            raise HTTPException(409, str(exc)) from None
 
     async def one(name: str, data: bytes) -> ScoreResult:
         if not data:
@@ -125,7 +171,7 @@ async def score_uploads(
         record = await asyncio.wrap_future(state.scorer.submit(prepared))
         stored = None
         if keep:
-            path = await run_in_threadpool(_store, state.library.root / "uploads", name, data)
+            path = await run_in_threadpool(_store, state.library.root, name, data, record["format"])
             stored = path.relative_to(state.library.root).as_posix()
         return ScoreResult(
             name=name,

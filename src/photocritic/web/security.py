@@ -156,12 +156,38 @@ class GuardMiddleware:
         return sending
 
 
-def default_allowed_hosts(host: str) -> list[str] | None:
-    """Loopback binding: only loopback names. Any other binding: the names the user chose (or all)."""
-    loopback = ["localhost", "127.0.0.1", "[::1]", "::1"]
+LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]", "::1"]
+
+
+def machine_names() -> list[str]:
+    """This machine's own names and addresses (host name, fully qualified name, their addresses)."""
+    import socket
+
+    names: set[str] = set()
+    for name in (socket.gethostname(), socket.getfqdn()):
+        if name:
+            names.add(name.lower())
+    for name in list(names):
+        try:
+            for info in socket.getaddrinfo(name, None):
+                address = info[4][0]
+                names.add(f"[{address}]" if ":" in address else address)
+        except OSError:
+            pass
+    return sorted(names)
+
+
+def default_allowed_hosts(host: str) -> list[str]:
+    """Host names accepted without ``--allow-host``: loopback names, plus for a non-loopback binding
+    the address bound and this machine's own names. Never "any": an empty allow-list would let a
+    DNS-rebinding page (its own name pointed at this machine) read the CSRF token and post."""
+    loopback = list(LOOPBACK_NAMES)
     if host in ("127.0.0.1", "localhost", "::1", "[::1]") or host.startswith("127."):
         return loopback + ([host] if host not in loopback else [])
-    return None
+    extra = machine_names()
+    if host not in ("0.0.0.0", "::", "[::]", ""):
+        extra.append(f"[{host}]" if ":" in host and not host.startswith("[") else host.lower())
+    return loopback + [name for name in dict.fromkeys(extra) if name not in loopback]
 
 
 __all__ = ["CSRF_HEADER", "csrf_scheme", "GuardMiddleware", "PAGE_CSP", "default_allowed_hosts"]
