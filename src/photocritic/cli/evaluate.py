@@ -21,12 +21,13 @@ alone is right about 70% of the time), and the published AVA results (theirs, fr
 Writes evaluation-SPLIT.json/.md and grids/SPLIT/top100_predicted.png, bottom100_predicted.png,
 top100_truth.png, bottom100_truth.png into the run folder.
 
-**Exit codes**: 0 evaluated; 2 usage error (not a run folder, no such split).
+**Exit codes**: 0 evaluated; 2 usage error (not a run folder, no such split); 3 internal error (a bug:
+please report it).
 """
 
 
 def evaluate_command(
-    run_dir: Path = typer.Argument(..., help="A folder written by `photocritic train`."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A folder written by `photocritic train`."),
     split: str = typer.Option("test", "--split", help="test | val."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, max=100_000, help="Bootstrap resamples for the intervals."),
     grid_size: int = typer.Option(100, "--grid-size", min=1, max=1000, help="Photos in each top/bottom grid."),
