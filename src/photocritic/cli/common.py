@@ -21,6 +21,13 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+def builtin_models() -> str:
+    """The shipped model names for a help text, without importing the model code (and torch) for --help."""
+    zoo = Path(__file__).resolve().parent.parent / "zoo"
+    names = sorted(p.name for p in zoo.iterdir() if (p / "config.json").is_file()) if zoo.is_dir() else []
+    return ", ".join(names) or "default"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 photo', '2 photos': summaries count in words a person reads."""
     return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -162,7 +162,7 @@ def _emit(records: list[dict], format: str, output: Path | None) -> None:
                 }
                 for r in records
             ]
-            render_table(rows, TABLE_COLUMNS, stream, title="photocritic cull")
+            render_table(rows, TABLE_COLUMNS, stream, title="photocritic cull", no_wrap=("name", "group", "rank", "score"))
 
 
 def _write_sidecars(records, style, pick_rating, reject_rating, pick_label, reject_label, rate_singles, overwrite, quiet) -> int:

@@ -9,6 +9,7 @@ import typer
 from photocritic.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
+    builtin_models,
     check_output_file,
     check_output_folder,
     default_format,
@@ -19,7 +20,6 @@ from photocritic.cli.common import (
     usage_error,
 )
 from photocritic.library.scan import PathArgumentError, find_photos
-from photocritic.models.zoo import ModelError, available_models
 from photocritic.writers import FORMATS, render_table, write_csv, write_jsonl
 
 SCORE_EPILOG = """
@@ -61,7 +61,6 @@ TABLE_COLUMNS = [
     ("taken_at", "taken"),
     ("camera", "camera"),
     ("why", "why"),
-    ("error", "error"),
 ]
 SORT_KEYS = ("score", "name", "time")
 
@@ -89,7 +88,7 @@ def score_command(
     paths: list[str] = typer.Argument(..., metavar="PATH", help="Photos, folders or glob patterns (quote globs).", show_default=False),
     format: str = typer.Option(None, "--format", "-f", help="table | jsonl | csv. Default: table at a terminal, jsonl otherwise."),
     output: Path = typer.Option(None, "--output", "-o", help="Write records to FILE (complete files only: renamed into place at the end)."),
-    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({', '.join(available_models()) or 'default'}) or a model bundle folder."),
+    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({builtin_models()}) or a model bundle folder."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     sort: str = typer.Option(None, "--sort", help="score (best first) | name | time (capture time). Default: score in a table; input order (streamed) otherwise."),
     top: int = typer.Option(None, "--top", min=1, metavar="N", help="Only the N best photos (by --sort, score unless given)."),
@@ -105,6 +104,7 @@ def score_command(
     parquet: Path = typer.Option(None, "--parquet", metavar="DIR", help="With --ray: also write records as Parquet parts into DIR; a rerun skips photos already there."),
 ) -> None:
     """Score photos: a 1-10 rating distribution, technical measures and the reasons for each."""
+    from photocritic.models.zoo import ModelError
     from photocritic.scoring import Scorer
 
     format = format or default_format()
@@ -158,13 +158,13 @@ def score_command(
                         **record,
                         "name": names.get(record["path"], record["path"]),
                         "size": f"{record['width']}x{record['height']}" if record["width"] else None,
-                        "why": short_reason(reasons_of(record), explain) if record["error"] is None else None,
+                        "taken_at": (record.get("taken_at") or "")[:16].replace("T", " ") or None,
+                        "why": short_reason(reasons_of(record), explain) if record["error"] is None else f"failed: {record['error']}",
                     }
                     for record in records
                 ]
                 shown = len(rows)
-                columns = [c for c in TABLE_COLUMNS if c[0] != "error" or any(r["error"] for r in rows)]
-                render_table(rows, columns, stream, title=f"model: {scorer.model.name}")
+                render_table(rows, TABLE_COLUMNS, stream, title=f"model: {scorer.model.name}", no_wrap=("name", "score", "score_std", "size", "taken_at"))
     finally:
         scorer.close()
     stats = scorer.stats

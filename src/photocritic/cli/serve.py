@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from photocritic.cli.common import usage_error
-from photocritic.models.zoo import ModelError, available_models
+from photocritic.cli.common import builtin_models, usage_error
 
 SERVE_EPILOG = """
 **Examples**
@@ -59,7 +58,7 @@ def serve_command(
     library: Path = typer.Argument(None, metavar="FOLDER", help="A folder of photos to cull in the browser (optional).", show_default=False),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port to listen on (0: any free port)."),
-    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({', '.join(available_models()) or 'default'}) or a model bundle folder."),
+    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({builtin_models()}) or a model bundle folder."),
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
     max_files: int = typer.Option(20, "--max-files", min=1, max=1000, help="Most photos per upload request."),
     max_file_mb: float = typer.Option(50, "--max-file-mb", min=0.01, help="Largest upload accepted, per file, in MB."),
@@ -74,6 +73,8 @@ def serve_command(
 ) -> None:
     """Serve the web app: upload photos to score them, review and cull a library folder in the browser."""
     import uvicorn
+
+    from photocritic.models.zoo import ModelError
 
     from photocritic.web.app import create_app
     from photocritic.web.culling_view import XmpRules

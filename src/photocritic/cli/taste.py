@@ -9,7 +9,6 @@ import typer
 
 from photocritic.cli.common import EXIT_OK, EXIT_SOME_FAILED, check_output_folder, plural, usage_error
 from photocritic.library.scan import PathArgumentError, find_photos
-from photocritic.models.zoo import ModelError
 
 taste_app = typer.Typer(
     help="Learn what you keep from your own picks, score with it, see what it looks at.",
@@ -59,6 +58,7 @@ def fit_command(
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog."),
 ) -> None:
     """Fit a taste model from good/bad folders, star ratings or a CSV; print its figures as JSON."""
+    from photocritic.models.zoo import ModelError
     from photocritic.taste import PhotoFeatures, TasteModel, labels_from_csv, labels_from_folders, labels_from_ratings
 
     check_output_folder(out, "--out")
@@ -132,6 +132,7 @@ def explain_command(
     """What does it look at? A Grad-CAM heat map over each photo: bright where the score comes from."""
     from photocritic.imaging import PhotoError
     from photocritic.models.saliency import overlay, score_heatmap
+    from photocritic.models.zoo import ModelError
 
     try:
         files = find_photos(photos)
