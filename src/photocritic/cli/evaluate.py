@@ -15,11 +15,15 @@ EVALUATE_EPILOG = """
 * `photocritic evaluate runs/nima --split val --json` : figures as JSON
 * `photocritic evaluate runs/nima --bootstrap 2000 --grid-size 100`
 
-Reports accuracy at a mean of 5, SRCC, PLCC, EMD, MAE, MSE and AUC with 95% bootstrap intervals,
-beside two naive baselines (always the training mean; always the majority class: on AVA that
-alone is right about 70% of the time), and the published AVA results (theirs, from the papers).
-Writes evaluation-SPLIT.json/.md and grids/SPLIT/top100_predicted.png, bottom100_predicted.png,
-top100_truth.png, bottom100_truth.png into the run folder.
+Reports what the labels allow, with 95% bootstrap intervals: for ratings, accuracy at the run's
+threshold (mean > 5 unless set), SRCC, PLCC, EMD, MAE, MSE and AUC beside two naive baselines (always
+the training mean; always the majority class); for good/bad folders, accuracy and AUC beside the
+majority class. AVA runs also show the published AVA results (theirs, from the papers). JSON writes
+undefined figures as null.
+
+Writes evaluation-SPLIT.json/.md and grids/SPLIT/topN_predicted.png, bottomN_predicted.png (and, with
+ratings, topN_truth.png, bottomN_truth.png) into the run folder, N being --grid-size or the split's size
+if smaller. Each tile reads "pred" (the model's score) over "true" (the label).
 
 **Exit codes**: 0 evaluated; 2 usage error (not a run folder, no such split); 3 internal error (a bug:
 please report it).
@@ -44,7 +48,9 @@ def evaluate_command(
     except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
         raise usage_error(str(exc)) from None
     if as_json:
-        typer.echo(json.dumps(evaluation, indent=2, default=float))
+        from photocritic.evaluation.report import json_safe
+
+        typer.echo(json.dumps(json_safe(evaluation), indent=2))
     else:
         typer.echo(report_markdown(evaluation, f"{split} split"))
     raise typer.Exit(EXIT_OK)
