@@ -158,3 +158,23 @@ def test_help_of_score_shows_flags_without_values_and_values_with_metavars(capsy
 def test_version():
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"photocritic {photocritic.__version__}"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_an_environment_error_and_a_device_is_never_replaced(photo, tmp_path):
+    import stat
+
+    result = run_cli("score", str(photo), "-f", "jsonl", "-o", "/dev/full", cwd=tmp_path)
+    assert_one_line_error(result, "No space left on device")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # written into, not renamed over
+    assert not os.path.exists("/dev/full.partial")
+
+
+@pytest.mark.parametrize("setup, words", [
+    (lambda d: None, ["a finished training run"]),
+    (lambda d: ((d / "predictions-test.csv").write_text("x\n"), (d / "train_stats.json").write_text("{}")), ["damaged"]),
+])
+def test_evaluate_on_a_folder_that_is_not_a_run(setup, words, tmp_path):
+    (tmp_path / "run").mkdir()
+    setup(tmp_path / "run")
+    assert_one_line_error(run_cli("evaluate", "run", cwd=tmp_path), *words)

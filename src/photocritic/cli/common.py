@@ -106,6 +106,11 @@ def output_stream(output: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     output = output.expanduser()
+    if output.exists() and not output.is_file():
+        # a device, a FIFO, /dev/stdout: written straight into, never replaced by a rename
+        with open(output, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     try:

@@ -45,8 +45,12 @@ def evaluate_command(
         raise usage_error("--split must be test or val")
     try:
         evaluation = evaluate_run(run_dir, split, n_boot=bootstrap, grids=not no_grids, grid_size=grid_size)
-    except (FileNotFoundError, json.JSONDecodeError, KeyError) as exc:
-        raise usage_error(str(exc)) from None
+    except FileNotFoundError as exc:
+        missing = getattr(exc, "filename", None)
+        raise usage_error(f"{run_dir} is not a finished training run (no {Path(missing).name})" if missing else str(exc)) from None
+    except (json.JSONDecodeError, KeyError, ValueError, IndexError) as exc:
+        raise usage_error(f"{run_dir}: its predictions or train_stats.json are damaged ({type(exc).__name__}: {exc}); "
+                          "train again into a new folder") from None
     if as_json:
         from photocritic.evaluation.report import json_safe
 

@@ -78,6 +78,11 @@ def train_command(
     check_output_folder(run_dir, "RUN_DIR")
     check_output_folder(cache, "--cache")
     try:
+        if config_file:
+            json.loads(config_file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise usage_error(f"--config {str(config_file)!r} is not valid JSON ({exc})") from None
+    try:
         base = TrainConfig.load(config_file) if config_file else (TrainConfig.load(run_dir / "config.json") if resume and (run_dir / "config.json").is_file() else TrainConfig())
         overrides = {k: v for k, v in dict(head=head, backbone=backbone, epochs=epochs, finetune_epochs=finetune_epochs,
                                             binary_rule=binary_rule, sampling=sampling, class_weights=class_weights,
