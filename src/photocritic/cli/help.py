@@ -39,6 +39,21 @@ METAVARS = {
     "host": "HOST",
     "port": "PORT",
     "sort": "KEY",
+    "binary_rule": "RULE",
+    "pick_label": "LABEL",
+    "reject_label": "LABEL",
+    "sidecar": "STYLE",
+    "log_level": "LEVEL",
+    "challenges": "FILE",
+    "tags": "FILE",
+    "drop_challenges": "NAMES",
+    "drop_tags": "NAMES",
+    "lists": "DIR",
+    "unlisted": "PART",
+    "formats": "LIST",
+    "score": "KIND",
+    "base_model": "MODEL",
+    "backbone": "NAME",
 }
 
 
@@ -93,7 +108,7 @@ def _option_label(param) -> str:
 
 
 def _option_help(param) -> str:
-    text = param.help or ""
+    text = _plain(param.help or "")
     extra = []
     default = param.default
     shown = "[default:" not in text and param.show_default is not False
@@ -187,7 +202,7 @@ def format_help(command, ctx) -> str:
         out += _prose(doc, width)
     if arguments:
         out.append("Arguments:")
-        out += _rows([(argument_usage(p).strip("[]"), p.help or "") for p in arguments], width)
+        out += _rows([(argument_usage(p).strip("[]"), _plain(p.help or "")) for p in arguments], width)
         out.append("")
     if options:
         out.append("Options:")
