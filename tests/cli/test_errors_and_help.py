@@ -155,6 +155,17 @@ def test_help_of_score_shows_flags_without_values_and_values_with_metavars(capsy
     assert "Usage: photocritic score [OPTIONS] PATH..." in text
 
 
+@pytest.mark.parametrize("args", [[], ["taste"], ["ava"]])
+def test_a_bare_command_shows_its_help(args, capsys):
+    from photocritic.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    captured = capsys.readouterr()
+    assert exit_.value.code == 0 and captured.err == ""
+    assert captured.out.startswith(f"Usage: {' '.join(['photocritic', *args])} [OPTIONS] COMMAND")
+
+
 def test_version():
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"photocritic {photocritic.__version__}"

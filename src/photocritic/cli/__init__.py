@@ -92,10 +92,14 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:  # raised outside a command's invocation (an eager option)
         code = exc.exit_code
     except typer.TyperException as exc:  # click's usage errors: one line, like our own
-        context = getattr(exc, "ctx", None)
-        hint = f" (see '{context.command_path} --help')" if context is not None else ""
-        _say(f"error: {_one_line(exc.format_message())}{hint}")
-        code = EXIT_USAGE
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `photocritic` or `photocritic taste` alone: the help
+            print(exc.format_message(), end="")
+            code = 0
+        else:
+            context = getattr(exc, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            _say(f"error: {_one_line(exc.format_message())}{hint}")
+            code = EXIT_USAGE
     except typer.Abort:
         _say("interrupted")
         code = 130
