@@ -45,4 +45,6 @@ def test_pristine_vs_degraded_is_learned(shared_photos, tmp_path, feature_cache_
     report = (tmp_path / "run" / "evaluation-test.md").read_text()
     assert "THEIRS" not in report and "mean rating >" not in report and "| srcc |" not in report
     assert "from the good folder" in report
+    card = (tmp_path / "run" / "model" / "MODEL_CARD.md").read_text()
+    assert "good = the good/ folder" in card and "mean >" not in card and "| srcc |" not in card and "| auc |" in card
     json.loads((tmp_path / "run" / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in metrics.json"))

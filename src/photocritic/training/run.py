@@ -248,7 +248,7 @@ def _train_run(photos: RatedPhotos, config: TrainConfig, run_dir: Path, cache_di
                                                seed=config.seed, regression=config.head != "binary")
         timings["classic_s"] = time.perf_counter() - began
     notes = ["No AVA figure in this card unless the dataset above is AVA: check the dataset line."]
-    card = model_card(name, config, photos.source or "a folder of rated photos", results["test"], counts, notes)
+    card = model_card(name, config, photos.source or "a folder of rated photos", results["test"], counts, notes, kind=photos.kind)
     if config.double_column:
         save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(run_dir / "network.safetensors"))
         (run_dir / "MODEL_CARD.md").write_text(card, encoding="utf-8")
