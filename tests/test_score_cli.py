@@ -58,7 +58,7 @@ def test_second_run_is_served_from_the_catalog(photos_run, shared_data):
     second = run_cli("score", str(shared_data / "photos"), "--format", "jsonl", catalog=catalog)
     assert second.returncode == 0
     assert second.stdout == first.stdout
-    assert "0 decoded" in second.stderr and "185 from the catalog" in second.stderr
+    assert "0 photos read from disk" in second.stderr and "185 from the catalog" in second.stderr
 
 
 def test_edge_cases_give_a_record_each_and_exit_1(shared_data, tmp_path):

@@ -90,14 +90,17 @@ def write_csv(records: Iterable[dict], stream: IO[str], columns: Sequence[str] |
     stream.flush()
 
 
-def render_table(records: Sequence[dict], columns: Sequence[tuple[str, str]], stream: IO[str], title: str = "") -> None:
-    """A rich table: *columns* is (record key, heading)."""
+def render_table(records: Sequence[dict], columns: Sequence[tuple[str, str]], stream: IO[str], title: str = "",
+                 no_wrap: Sequence[str] = ()) -> None:
+    """A rich table: *columns* is (record key, heading); keys in *no_wrap* keep their cells on one line."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title or None, show_lines=False)
     for _, heading in columns:
         table.add_column(heading, overflow="fold")
+    for (key, _), column in zip(columns, table.columns):
+        column.no_wrap = key in no_wrap
     for record in records:
         cells = []
         for key, _ in columns:

@@ -305,6 +305,12 @@ def test_cli_score_with_ray(files, reference, tmp_path):
     got = by_path([json.loads(line) for line in result.stdout.splitlines()])
     assert got == {r["path"]: r for r in expected}
     assert f"0 already in {tmp_path / 'out'}" in result.stderr
+    # Ray's own chatter (C++ core log lines, the token-authentication notice) stays off the user's terminal
+    from photocritic.cli.ray_options import RAY_CORE_LINE
+
+    assert not [line for line in result.stderr.splitlines() if RAY_CORE_LINE.match(line.encode())], result.stderr
+    assert "Token authentication" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"{len(subset)} photos: ")
 
     from photocritic.distributed.parquet import read_records
 

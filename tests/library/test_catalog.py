@@ -19,7 +19,8 @@ from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.scoring import FEATURES_VERSION, Scorer, open_catalog
 
 SUMMARY = re.compile(
-    r"(\d+) photos: (\d+) scored, (\d+) failed \((\d+) decoded, (\d+) rescored from stored features, (\d+) from the catalog\)"
+    r"(\d+) photos?: (\d+) scored, (\d+) failed \((\d+) photos? read from disk, (\d+) rescored from stored features, "
+    r"(\d+) from the catalog\)"
 )
 
 

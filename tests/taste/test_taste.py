@@ -207,6 +207,8 @@ def test_cli_fit_report_and_explain(shared_data, tmp_path):
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert run.returncode == 0, run.stderr
+    for stage in ("features of 60 photos", "fitting", "report: cross-validating", "report: learning curve"):
+        assert stage in run.stderr  # --report takes minutes: it says what it is doing
     summary = json.loads(run.stdout)
     assert summary["labels"] == 60 and summary["kept"] == sum(r["people"] == "1" for r in rows)
     report = json.loads((tmp_path / "r" / "report.json").read_text())
@@ -219,3 +221,15 @@ def test_cli_fit_report_and_explain(shared_data, tmp_path):
     )
     assert explain.returncode == 0, explain.stderr
     assert Path(json.loads(explain.stdout)["heatmap"]).is_file()
+
+
+def test_cli_warns_that_eight_labels_are_too_few(shared_data, tmp_path):
+    photos = sorted((shared_data / "photos").glob("*.jpg"))[:8]
+    table = tmp_path / "labels.csv"
+    table.write_text("path,label\n" + "".join(f"{p},{'keep' if i % 2 else 'reject'}\n" for i, p in enumerate(photos)))
+    env = {**os.environ, "PHOTOCRITIC_CATALOG": str(tmp_path / "c.sqlite")}
+    run = subprocess.run([sys.executable, "-m", "photocritic", "taste", "fit", "--csv", str(table), "-o", str(tmp_path / "m")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    warning = [line for line in run.stderr.splitlines() if line.startswith("photocritic: warning:")]
+    assert len(warning) == 1 and "8 labels (4 kept, 4 not) are too few" in warning[0]

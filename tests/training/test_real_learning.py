@@ -3,6 +3,9 @@ good/bad folders. Held-out AUC must clearly beat the naive baseline (a constant:
 measured figures are printed (run with -s to see them) and written to the run folder."""
 from __future__ import annotations
 
+import json
+
+import pytest
 from PIL import Image
 
 from photocritic.imaging import decode_for_model
@@ -38,3 +41,10 @@ def test_pristine_vs_degraded_is_learned(shared_photos, tmp_path, feature_cache_
     assert result.metrics["baselines"]["training mean"]["auc"] == 0.5
     assert test["auc"] > 0.75 and low > 0.5
     assert test["accuracy"] > result.metrics["baselines"]["majority class"]["accuracy"] + 0.1
+    # good/bad folders: the report speaks of classes (no AVA table, no "mean > 5", no rating correlations)
+    report = (tmp_path / "run" / "evaluation-test.md").read_text()
+    assert "THEIRS" not in report and "mean rating >" not in report and "| srcc |" not in report
+    assert "from the good folder" in report
+    card = (tmp_path / "run" / "model" / "MODEL_CARD.md").read_text()
+    assert "good = the good/ folder" in card and "mean >" not in card and "| srcc |" not in card and "| auc |" in card
+    json.loads((tmp_path / "run" / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in metrics.json"))

@@ -84,7 +84,7 @@ def _report_bad_rows(data, where: Path | None) -> int:
     return EXIT_SOME_FAILED
 
 
-ARG_AVA = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="AVA.txt or any file in its format.")
+ARG_AVA = typer.Argument(..., metavar="AVA_TXT", exists=True, dir_okay=False, readable=True, help="AVA.txt or any file in its format.")
 OPT_TAGS = typer.Option(None, "--tags", exists=True, dir_okay=False, help="tags.txt [default: beside the AVA file].")
 OPT_CHALLENGES = typer.Option(None, "--challenges", exists=True, dir_okay=False, help="challenges.txt [default: beside the AVA file].")
 OPT_DROP_TAGS = typer.Option(None, "--drop-tags", help=FILTER_HELP["drop_tags"])

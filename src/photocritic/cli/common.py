@@ -13,6 +13,7 @@ import typer
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 def usage_error(message: str) -> typer.Exit:
@@ -20,28 +21,106 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+def builtin_models() -> str:
+    """The shipped model names for a help text, without importing the model code (and torch) for --help."""
+    zoo = Path(__file__).resolve().parent.parent / "zoo"
+    names = sorted(p.name for p in zoo.iterdir() if (p / "config.json").is_file()) if zoo.is_dir() else []
+    return ", ".join(names) or "default"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 photo', '2 photos': summaries count in words a person reads."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def display_names(paths: list[str]) -> dict[str, str]:
+    """Each path relative to the folder all of them share, so two `IMG_1.jpg` of two folders differ."""
+    if not paths:
+        return {}
+    parents = [os.path.dirname(os.path.abspath(p)) for p in paths]
+    try:
+        root = os.path.commonpath(parents)
+    except ValueError:  # different drives
+        return {p: p for p in paths}
+    return {p: os.path.relpath(os.path.abspath(p), root) for p in paths}
+
+
 def default_format() -> str:
     """A table for people at a terminal, JSONL for pipes and scripts."""
     return "table" if sys.stdout.isatty() else "jsonl"
 
 
+def check_output_file(output: Path | None, option: str = "--output", example: str = "records.jsonl") -> None:
+    """Refuse an output that cannot become a file before any work starts, not after it."""
+    if output is None:
+        return
+    output = output.expanduser()
+    if output.is_dir():
+        raise usage_error(f"{option} {str(output)!r} is a folder; give a file name (e.g. {str(output / example)!r})")
+    parent = next((p for p in output.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise usage_error(f"{option} {str(output)!r}: {str(parent)!r} is a file, not a folder")
+    if parent is not None and not os.access(parent, os.W_OK):
+        raise usage_error(f"{option} {str(output)!r}: the folder {str(parent)!r} is not writable")
+
+
+def check_output_folder(folder: Path | None, option: str) -> None:
+    """A folder option (a report, a move target) must not name an existing file."""
+    if folder is None:
+        return
+    folder = folder.expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise usage_error(f"{option} {str(folder)!r} is a file; give a folder (it is created if missing)")
+    parent = next((p for p in folder.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise usage_error(f"{option} {str(folder)!r}: {str(parent)!r} is a file, not a folder")
+
+
+def check_input_file(path: Path | None, option: str) -> None:
+    if path is None:
+        return
+    path = path.expanduser()
+    if not path.exists():
+        raise usage_error(f"{option} {str(path)!r}: no such file")
+    if path.is_dir():
+        raise usage_error(f"{option} {str(path)!r} is a folder, not a file")
+
+
+def check_input_folder(path: Path | None, option: str) -> None:
+    if path is None:
+        return
+    path = path.expanduser()
+    if not path.exists():
+        raise usage_error(f"{option} {str(path)!r}: no such folder")
+    if not path.is_dir():
+        raise usage_error(f"{option} {str(path)!r} is a file, not a folder")
+
+
 @contextlib.contextmanager
 def output_stream(output: Path | None) -> Iterator[IO[str]]:
-    """stdout, or a file written beside its final name and renamed into place when complete."""
+    """stdout, or a file written beside its final name and renamed into place when complete.
+
+    A run that fails or is interrupted leaves neither a half-written file nor its ``.partial``.
+    """
     if output is None:
         yield sys.stdout
         return
     output = output.expanduser()
+    if output.exists() and not output.is_file():
+        # a device, a FIFO, /dev/stdout: written straight into, never replaced by a rename
+        with open(output, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     try:
         with open(partial, "w", encoding="utf-8", newline="") as stream:
             yield stream
         os.replace(partial, output)
-    finally:
-        # any failure (a bug, Ctrl-C, a full disk) leaves neither a half file nor its .partial
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
 
 
 @contextlib.contextmanager

@@ -6,7 +6,19 @@ from pathlib import Path
 
 import typer
 
-from photocritic.cli.common import EXIT_OK, EXIT_SOME_FAILED, default_format, output_stream, progress_bar, usage_error
+from photocritic.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    check_input_file,
+    check_output_file,
+    check_output_folder,
+    default_format,
+    display_names,
+    output_stream,
+    plural,
+    progress_bar,
+    usage_error,
+)
 from photocritic.library.scan import PathArgumentError, find_photos
 from photocritic.writers import FORMATS, render_table, write_csv, write_jsonl
 
@@ -22,14 +34,17 @@ CULL_EPILOG = """
 Each record: path, group, group_size, rank (1 = best of its group), pick, score, quality, reasons,
 taken_at, camera, sharpness, exposure_ev, faces, closed_eyes, error. Photos are never modified.
 
-**Exit codes**: 0 done; 1 some photos could not be read or some sidecars could not be merged; 2 usage error.
+The photo column is each path relative to the folder the photos share.
+
+**Exit codes**: 0 done; 1 some photos could not be read or some sidecars could not be merged; 2 usage or
+environment error; 3 internal error (a bug: please report it).
 """
 
 TABLE_COLUMNS = [("group", "group"), ("rank", "rank"), ("mark", "pick"), ("name", "photo"), ("score", "score"), ("why", "reasons")]
 
 
 def cull_command(
-    paths: list[str] = typer.Argument(None, help="Photos, folders or glob patterns (quote globs).", show_default=False),
+    paths: list[str] = typer.Argument(None, metavar="PATH", help="Photos, folders or glob patterns (quote globs).", show_default=False),
     format: str = typer.Option(None, "--format", "-f", help="table | jsonl | csv. Default: table at a terminal, jsonl otherwise."),
     output: Path = typer.Option(None, "--output", "-o", help="Write records to FILE instead of stdout."),
     model: str = typer.Option("default", "--model", "-m", help="A built-in model name or a model bundle folder."),
@@ -59,9 +74,15 @@ def cull_command(
 ) -> None:
     """Group bursts and near-duplicates, pick the best shot of each, and say why."""
     if undo is not None:
+        check_input_file(undo, "--undo")
         _undo(undo, quiet)
     if not paths:
         raise usage_error("give photos or folders to cull (or --undo JOURNAL)")
+    # every output is checked before the photos are read: a wrong name costs a second, not the whole cull
+    check_output_file(output, example="cull.jsonl")
+    check_output_folder(report, "--report")
+    check_output_folder(move_rejects, "--move-rejects")
+    check_output_file(journal, "--journal", example="moves.json")
     from photocritic.culling import GroupingConfig, cull_records
     from photocritic.models.zoo import ModelError
     from photocritic.scoring import Scorer
@@ -116,7 +137,8 @@ def cull_command(
     if not quiet:
         groups = {r["group"] for r in records if r["group"] is not None and (r["group_size"] or 0) > 1}
         rejects = sum(1 for r in records if r["pick"] is False)
-        print(f"{len(records)} photos: {len(groups)} groups of look-alikes, {rejects} rejects, {failed} could not be read", file=sys.stderr)
+        print(f"{plural(len(records), 'photo')}: {plural(len(groups), 'group')} of look-alikes, {plural(rejects, 'reject')}, "
+              f"{failed} could not be read", file=sys.stderr)
     raise typer.Exit(EXIT_SOME_FAILED if failed or problems else EXIT_OK)
 
 
@@ -129,17 +151,18 @@ def _emit(records: list[dict], format: str, output: Path | None) -> None:
             for _ in write_csv(records, stream, columns=list(records[0].keys()) if records else None):
                 pass
         else:
+            names = display_names([r["path"] for r in records])
             rows = [
                 {
                     **r,
-                    "name": Path(r["path"]).name,
+                    "name": names.get(r["path"], r["path"]),
                     "mark": "✓" if r["pick"] else "",
                     "why": "; ".join(r["reasons"]),
                     "group": r["group"] if (r["group_size"] or 0) > 1 else (r["group"] and "-"),
                 }
                 for r in records
             ]
-            render_table(rows, TABLE_COLUMNS, stream, title="photocritic cull")
+            render_table(rows, TABLE_COLUMNS, stream, title="photocritic cull", no_wrap=("name", "group", "rank", "score"))
 
 
 def _write_sidecars(records, style, pick_rating, reject_rating, pick_label, reject_label, rate_singles, overwrite, quiet) -> int:
@@ -181,6 +204,3 @@ def _undo(journal: Path, quiet: bool) -> None:
         print(f"restored {result.moved} files from {journal}", file=sys.stderr)
     raise typer.Exit(EXIT_SOME_FAILED if result.skipped else EXIT_OK)
 
-
-# `photocritic cull --help` shows the examples (the app registers the command without an epilog)
-cull_command.__doc__ = (cull_command.__doc__ or "") + "\n" + CULL_EPILOG

@@ -9,13 +9,17 @@ import typer
 from photocritic.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
+    builtin_models,
+    check_output_file,
+    check_output_folder,
     default_format,
+    display_names,
     output_stream,
+    plural,
     progress_bar,
     usage_error,
 )
 from photocritic.library.scan import PathArgumentError, find_photos
-from photocritic.models.zoo import ModelError, available_models
 from photocritic.writers import FORMATS, render_table, write_csv, write_jsonl
 
 SCORE_EPILOG = """
@@ -25,12 +29,18 @@ SCORE_EPILOG = """
 * `photocritic score ~/Pictures -r -f jsonl -o scores.jsonl`
 * `photocritic score 'shoot/*.CR2' --format csv > scores.csv`
 * `photocritic score photo.jpg --model runs/my-ava-run`
+* `photocritic score ~/Pictures -r --top 10 --explain` : the ten best, with every reason
+* `photocritic score shoot/ --min-score 6 --sort time -f jsonl` : the keepers, in shooting order
 
 Each JSONL record holds: path, score (mean rating 1-10), score_std, distribution (10 probabilities
 for ratings 1..10), error (null or a one-line reason), width, height, taken_at (ISO 8601 from EXIF),
 camera, format, model, and technical (sharpness, exposure_ev, contrast, colorfulness, noise, ...).
 
-**Exit codes**: 0 every photo scored; 1 some photos failed (their records carry `error`); 2 usage error.
+The table's photo column is each path relative to the folder the photos share; its why column gives the
+two main reasons (all of them with --explain), in the words the web app uses.
+
+**Exit codes**: 0 every photo scored; 1 some photos failed (their records carry `error`); 2 usage or
+environment error; 3 internal error (a bug: please report it).
 
 Results are kept in a SQLite catalog (see --catalog), so a second run over unchanged files decodes nothing.
 
@@ -50,16 +60,40 @@ TABLE_COLUMNS = [
     ("size", "size"),
     ("taken_at", "taken"),
     ("camera", "camera"),
-    ("error", "error"),
+    ("why", "why"),
 ]
+SORT_KEYS = ("score", "name", "time")
+
+
+def reasons_of(record: dict) -> list[str]:
+    """The web app's plain-language notes on the technical measures, worst first."""
+    from photocritic.web.engine import technical_reasons
+
+    return [note["text"] for note in technical_reasons(record.get("technical"))]
+
+
+def short_reason(reasons: list[str], explain: bool) -> str:
+    return "; ".join(reasons if explain else reasons[:2])
+
+
+def sort_records(records: list[dict], key: str, names: dict[str, str]) -> list[dict]:
+    if key == "name":
+        return sorted(records, key=lambda r: names.get(r["path"], r["path"]))
+    if key == "time":
+        return sorted(records, key=lambda r: (r.get("taken_at") is None, r.get("taken_at") or "", names.get(r["path"], r["path"])))
+    return sorted(records, key=lambda r: (r["score"] is None, -(r["score"] or 0), names.get(r["path"], r["path"])))
 
 
 def score_command(
-    paths: list[str] = typer.Argument(..., help="Photos, folders or glob patterns (quote globs).", show_default=False),
+    paths: list[str] = typer.Argument(..., metavar="PATH", help="Photos, folders or glob patterns (quote globs).", show_default=False),
     format: str = typer.Option(None, "--format", "-f", help="table | jsonl | csv. Default: table at a terminal, jsonl otherwise."),
     output: Path = typer.Option(None, "--output", "-o", help="Write records to FILE (complete files only: renamed into place at the end)."),
-    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({', '.join(available_models()) or 'default'}) or a model bundle folder."),
+    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({builtin_models()}) or a model bundle folder."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
+    sort: str = typer.Option(None, "--sort", help="score (best first) | name | time (capture time). Default: score in a table; input order (streamed) otherwise."),
+    top: int = typer.Option(None, "--top", min=1, metavar="N", help="Only the N best photos (by --sort, score unless given)."),
+    min_score: float = typer.Option(None, "--min-score", min=1.0, max=10.0, metavar="SCORE", help="Only photos scored at least SCORE (failed photos are left out too)."),
+    explain: bool = typer.Option(False, "--explain", "-e", help="Every reason in the table's why column (not just the two main ones), and a reasons list in JSONL and CSV records."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the catalog: decode and score everything afresh."),
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, max=512, help="Photos per model batch."),
@@ -69,12 +103,17 @@ def score_command(
     ray_address: str = typer.Option(None, "--ray-address", metavar="ADDRESS", help="Implies --ray. 'auto': the cluster `ray start` made on this machine; host:6379 or ray://host:10001: a remote one; 'local': start one here [default: $RAY_ADDRESS, else local]."),
     parquet: Path = typer.Option(None, "--parquet", metavar="DIR", help="With --ray: also write records as Parquet parts into DIR; a rerun skips photos already there."),
 ) -> None:
-    """Score photos: a 1-10 rating distribution and technical measures for each."""
+    """Score photos: a 1-10 rating distribution, technical measures and the reasons for each."""
+    from photocritic.models.zoo import ModelError
     from photocritic.scoring import Scorer
 
     format = format or default_format()
     if format not in FORMATS:
         raise usage_error(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    if sort is not None and sort not in SORT_KEYS:
+        raise usage_error(f"--sort must be one of {', '.join(SORT_KEYS)}, not {sort!r}")
+    check_output_file(output, example="scores.jsonl")
+    check_output_folder(parquet, "--parquet")
     try:
         files = find_photos(paths, recursive=recursive)
     except PathArgumentError as exc:
@@ -94,37 +133,54 @@ def score_command(
     except ModelError as exc:
         raise usage_error(str(exc)) from None
 
+    names = display_names([str(f) for f in files])
+    # a table, a sort or a cut needs every record first; plain JSONL/CSV stream as photos finish
+    buffered = format == "table" or sort is not None or top is not None
+    shown = 0
     try:
         with progress_bar("scoring", enabled=not quiet) as progress, output_stream(output) as stream:
             records = scorer.iter_records(files, progress=progress)
+            if min_score is not None:
+                records = (r for r in records if r["score"] is not None and r["score"] >= min_score)
+            if explain and format != "table":
+                records = ({**r, "reasons": reasons_of(r)} for r in records)
+            if buffered:
+                records = sort_records(list(records), sort or "score", names)[:top]
             if format == "jsonl":
                 for _ in write_jsonl(records, stream):
-                    pass
+                    shown += 1
             elif format == "csv":
                 for _ in write_csv(records, stream):
-                    pass
+                    shown += 1
             else:
-                rows = []
-                for record in records:
-                    rows.append(
-                        {
-                            **record,
-                            "name": Path(record["path"]).name,
-                            "size": f"{record['width']}x{record['height']}" if record["width"] else None,
-                        }
-                    )
-                rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0)))
-                render_table(rows, TABLE_COLUMNS, stream, title=f"model: {scorer.model.name}")
+                rows = [
+                    {
+                        **record,
+                        "name": names.get(record["path"], record["path"]),
+                        "size": f"{record['width']}x{record['height']}" if record["width"] else None,
+                        "taken_at": (record.get("taken_at") or "")[:16].replace("T", " ") or None,
+                        "why": short_reason(reasons_of(record), explain) if record["error"] is None else f"failed: {record['error']}",
+                    }
+                    for record in records
+                ]
+                shown = len(rows)
+                render_table(rows, TABLE_COLUMNS, stream, title=f"model: {scorer.model.name}", no_wrap=("name", "score", "score_std", "size", "taken_at"))
     finally:
         scorer.close()
     stats = scorer.stats
     if not quiet:
+        sources = [
+            f"{plural(stats.decoded, 'photo')} read from disk",
+            f"{stats.head_only} rescored from stored features",
+            f"{stats.from_catalog} from the catalog",
+        ]
+        if parquet is not None:
+            sources.append(f"{stats.skipped} already in {parquet}")
+        if getattr(stats, "lost", 0):
+            sources.append(f"{stats.lost} lost with failed Ray tasks")
+        cut = f"; {shown} shown (--top/--min-score)" if (top is not None or min_score is not None) else ""
         print(
-            f"{stats.total} photos: {stats.total - stats.failed} scored, {stats.failed} failed "
-            f"({stats.decoded} decoded, {stats.head_only} rescored from stored features, {stats.from_catalog} from the catalog"
-            + (f", {stats.skipped} already in {parquet}" if parquet is not None else "")
-            + (f", {stats.lost} lost with failed Ray tasks" if getattr(stats, "lost", 0) else "")
-            + ")",
+            f"{plural(stats.total, 'photo')}: {stats.total - stats.failed} scored, {stats.failed} failed{cut} ({', '.join(sources)})",
             file=sys.stderr,
         )
     raise typer.Exit(EXIT_SOME_FAILED if stats.failed else EXIT_OK)

@@ -6,15 +6,59 @@ from pathlib import Path
 
 import typer
 
-from photocritic.cli.common import usage_error
-from photocritic.models.zoo import ModelError, available_models
+from photocritic.cli.common import builtin_models, usage_error
+
+SERVE_EPILOG = """
+**Examples**
+
+* `photocritic serve` : the upload page at http://127.0.0.1:8000/
+* `photocritic serve ~/Pictures/shoot` : also review and cull that folder at http://127.0.0.1:8000/library
+* `photocritic serve ~/Pictures/shoot --port 8765 --model runs/my-ava-run`
+* `photocritic serve ~/Pictures/shoot --port 0` : any free port (the address is printed)
+
+The JSON API is under /api/ (docs at /api/docs). Uploaded photos are scored and forgotten; culling
+decisions go to XMP sidecars beside the photos with the options and rules of `photocritic cull --xmp`
+(a key pressed on a photo writes the sidecars of its whole group). The server listens on 127.0.0.1
+unless you pass --host; it has no login, so expose it only to a network you trust.
+
+**Exit codes**: 0 stopped (Ctrl-C); 2 usage or environment error (e.g. the port is in use);
+3 internal error (a bug: please report it).
+"""
+
+
+def _bind(host: str, port: int):
+    """The listening socket, bound here so that a port in use is a one-line usage error, not uvicorn's."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise usage_error(f"--host {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise usage_error(f"port {port} on {host} is in use (another server?); choose another with --port, or --port 0 for any free one") from None
+        if exc.errno == errno.EACCES:
+            raise usage_error(f"not allowed to listen on port {port} (ports below 1024 need privileges); choose another with --port") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise usage_error(f"--host {host!r} is not an address of this machine") from None
+        raise usage_error(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve_command(
-    library: Path = typer.Argument(None, help="A folder of photos to cull in the browser (optional).", show_default=False),
+    library: Path = typer.Argument(None, metavar="FOLDER", help="A folder of photos to cull in the browser (optional).", show_default=False),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port to listen on (0: any free port)."),
-    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({', '.join(available_models()) or 'default'}) or a model bundle folder."),
+    model: str = typer.Option("default", "--model", "-m", help=f"A built-in model name ({builtin_models()}) or a model bundle folder."),
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
     max_files: int = typer.Option(20, "--max-files", min=1, max=1000, help="Most photos per upload request."),
     max_file_mb: float = typer.Option(50, "--max-file-mb", min=0.01, help="Largest upload accepted, per file, in MB."),
@@ -27,20 +71,10 @@ def serve_command(
     overwrite_ratings: bool = typer.Option(False, "--overwrite-ratings", help="Replace ratings you set in other tools on the photos of a group you did not act on."),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level: critical | error | warning | info | debug."),
 ) -> None:
-    """Serve the web app: upload photos to score them, cull a library folder in the browser.
-
-    * `photocritic serve` : the upload page at http://127.0.0.1:8000/
-
-    * `photocritic serve ~/Pictures/shoot` : also cull that folder at http://127.0.0.1:8000/library
-
-    * `photocritic serve ~/Pictures/shoot --port 8765 --model runs/my-ava-run`
-
-    The JSON API is under /api/ (docs at /api/docs). Uploaded photos are scored and forgotten; culling
-    decisions go to XMP sidecars beside the photos with the options and rules of `photocritic cull --xmp`
-    (a key pressed on a photo writes the sidecars of its whole group). The server
-    listens on 127.0.0.1 unless you pass --host; it has no login, so expose it only to a network you trust.
-    """
+    """Serve the web app: upload photos to score them, review and cull a library folder in the browser."""
     import uvicorn
+
+    from photocritic.models.zoo import ModelError
 
     from photocritic.web.app import create_app
     from photocritic.web.culling_view import XmpRules
@@ -50,6 +84,7 @@ def serve_command(
         raise usage_error(f"not a folder: {str(library)!r}")
     if sidecar not in ("replace", "append"):
         raise usage_error(f"--sidecar must be replace or append, not {sidecar!r}")
+    sock = _bind(host, port)  # before the model loads: a port in use is known at once
     rules = XmpRules(
         pick_rating=pick_rating,
         reject_rating=reject_rating,
@@ -72,6 +107,7 @@ def serve_command(
             xmp_rules=rules,
         )
     except ModelError as exc:
+        sock.close()
         raise usage_error(str(exc)) from None
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
     server = uvicorn.Server(config)
@@ -81,13 +117,12 @@ def serve_command(
 
     async def startup(sockets=None) -> None:  # print the real port (``--port 0`` picks a free one)
         await original_startup(sockets=sockets)
-        bound = port
-        for srv in getattr(server, "servers", []):
-            for sock in getattr(srv, "sockets", []) or []:
-                bound = sock.getsockname()[1]
-                break
+        bound = sock.getsockname()[1]
         where = f"http://{shown_host}:{bound}/"
         print(f"photocritic: serving on {where}" + (f"  (library: {where}library)" if library else ""), file=sys.stderr, flush=True)
 
     server.startup = startup
-    server.run()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import typer
 
-from photocritic.cli.common import EXIT_OK, EXIT_SOME_FAILED, usage_error
+from photocritic.cli.common import EXIT_OK, EXIT_SOME_FAILED, check_output_folder, plural, usage_error
 from photocritic.library.scan import PathArgumentError, find_photos
-from photocritic.models.zoo import ModelError
 
 taste_app = typer.Typer(
     help="Learn what you keep from your own picks, score with it, see what it looks at.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
+
+FEW_LABELS = 20  # below this a cross-validated AUC swings by more than the difference between tastes
 
 FIT_EPILOG = """
 **Examples**
@@ -28,7 +29,18 @@ FIT_EPILOG = """
 
 Star ratings: at or above --threshold is "keep"; below it, or rejected (-1), is "not"; unrated photos are left out.
 The model is a logistic regression on the catalog's backbone features, the technical measures and the base
-model's score; its strength and class weighting are chosen by cross-validation.
+model's score; its strength and class weighting are chosen by cross-validation. Fitting takes seconds once
+the photos are in the catalog; --report refits it dozens of times (cross-validation, learning curve) and
+prints each stage: minutes for a few hundred labels. Fewer than 20 labels get a warning: too few to learn from.
+"""
+
+EXPLAIN_EPILOG = """
+**Examples**
+
+* `photocritic taste explain photo.jpg` : heatmaps/photo.jpg.heatmap.png, and a JSON line per photo
+* `photocritic taste explain shoot/*.jpg --model my-taste -o why/` : what your taste model looks at
+
+Each JSON line: path, heatmap (the overlay written), score, error.
 """
 
 
@@ -46,8 +58,11 @@ def fit_command(
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog."),
 ) -> None:
     """Fit a taste model from good/bad folders, star ratings or a CSV; print its figures as JSON."""
+    from photocritic.models.zoo import ModelError
     from photocritic.taste import PhotoFeatures, TasteModel, labels_from_csv, labels_from_folders, labels_from_ratings
 
+    check_output_folder(out, "--out")
+    check_output_folder(report, "--report")
     sources = sum(x is not None and x != [] for x in (good or bad, ratings, csv_file))
     if sources != 1:
         raise usage_error("give exactly one label source: --good and --bad, --ratings, or --csv")
@@ -66,6 +81,11 @@ def fit_command(
     y = labels.y
     if len(set(y)) < 2 or min(y.count(0), y.count(1)) < 2:
         raise usage_error("need at least two photos you kept and two you did not")
+    if len(y) < FEW_LABELS or min(y.count(0), y.count(1)) < FEW_LABELS // 4:
+        print(f"photocritic: warning: {plural(len(y), 'label')} ({y.count(1)} kept, {y.count(0)} not) are too few to learn a "
+              f"taste from: expect a model close to chance and wide intervals; {FEW_LABELS}+ labels with 5+ of each kind "
+              "are a start, a few hundred are better", file=sys.stderr)
+    print(f"features of {plural(len(y), 'photo')} (photos already in the catalog cost nothing)", file=sys.stderr)
 
     try:
         features, ok = PhotoFeatures(base_model, catalog)(labels.paths)
@@ -76,6 +96,7 @@ def fit_command(
     paths = [p for p, good_row in zip(labels.paths, ok) if good_row]
     X, y_ok = features[ok], np.asarray(y)[ok]
     failed = int((~ok).sum())
+    print("fitting (strength and class weighting chosen by cross-validation)", file=sys.stderr)
     taste = TasteModel(base_model=base_model, catalog=catalog).fit(X, y_ok)
     folder = taste.save(out, blend=blend)
     summary = {
@@ -90,7 +111,7 @@ def fit_command(
     if report:
         from photocritic.taste.report import evaluate_taste, write_report
 
-        result = evaluate_taste(X, y_ok, paths)
+        result = evaluate_taste(X, y_ok, paths, log=lambda m: print(m, file=sys.stderr, flush=True))
         page = write_report(result, report)
         summary.update(
             report=str(page),
@@ -102,9 +123,9 @@ def fit_command(
     raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
-@taste_app.command("explain")
+@taste_app.command("explain", epilog=EXPLAIN_EPILOG)
 def explain_command(
-    photos: list[str] = typer.Argument(..., help="Photos to explain."),
+    photos: list[str] = typer.Argument(..., metavar="PHOTO", help="Photos to explain."),
     model: str = typer.Option("default", "--model", "-m", help="Model name or bundle folder."),
     out: Path = typer.Option(Path("heatmaps"), "--out", "-o", help="Folder for the overlays (PHOTO.heatmap.png)."),
 ) -> None:
@@ -115,11 +136,13 @@ def explain_command(
         from photocritic.models.saliency import overlay, score_heatmap
     except ImportError:  # Grad-CAM needs gradients, the one part of scoring left to PyTorch
         raise usage_error('heat maps need PyTorch: pip install "photocritic[train]"') from None
+    from photocritic.models.zoo import ModelError
 
     try:
         files = find_photos(photos)
     except PathArgumentError as exc:
         raise usage_error(str(exc)) from None
+    check_output_folder(out, "--out")
     out.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in files:

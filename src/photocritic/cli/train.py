@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from photocritic.cli.common import EXIT_OK, EXIT_SOME_FAILED, usage_error
+from photocritic.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    check_input_file,
+    check_input_folder,
+    check_output_folder,
+    usage_error,
+)
 
 TRAIN_EPILOG = """
 **Examples**
@@ -26,12 +33,13 @@ The run folder holds config.json, model/ (load it with `photocritic score --mode
 loss.png, metric.png, timings.json, metrics.json, evaluation-test.md, problems.txt and checkpoints/.
 Missing and corrupt photos are listed in problems.txt and left out.
 
-**Exit codes**: 0 trained, every photo usable; 1 trained, some photos left out; 2 usage error.
+**Exit codes**: 0 trained, every photo usable; 1 trained, some photos left out; 2 usage error or too
+little usable data (nothing is left behind then); 3 internal error (a bug: please report it).
 """
 
 
 def train_command(
-    run_dir: Path = typer.Argument(..., help="The run folder to create (or resume)."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="The run folder to create (or resume)."),
     ava: Path = typer.Option(None, "--ava", help="AVA.txt (or any file in its format)."),
     images: Path = typer.Option(None, "--images", help="With --ava: the folder of <image id>.jpg files."),
     train_list: Path = typer.Option(None, "--train-list", help="With --ava: e.g. generic_ls_train.jpgl (or a category list)."),
@@ -62,6 +70,18 @@ def train_command(
     sources = [s for s in (ava, csv_path, good_bad) if s is not None]
     if len(sources) != 1:
         raise usage_error("give exactly one dataset: --ava (with --images), --csv or --good-bad")
+    for option, path in (("--ava", ava), ("--csv", csv_path), ("--train-list", train_list), ("--test-list", test_list),
+                         ("--config", config_file)):
+        check_input_file(path, option)
+    check_input_folder(images, "--images")
+    check_input_folder(good_bad, "--good-bad")
+    check_output_folder(run_dir, "RUN_DIR")
+    check_output_folder(cache, "--cache")
+    try:
+        if config_file:
+            json.loads(config_file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise usage_error(f"--config {str(config_file)!r} is not valid JSON ({exc})") from None
     try:
         base = TrainConfig.load(config_file) if config_file else (TrainConfig.load(run_dir / "config.json") if resume and (run_dir / "config.json").is_file() else TrainConfig())
         overrides = {k: v for k, v in dict(head=head, backbone=backbone, epochs=epochs, finetune_epochs=finetune_epochs,
@@ -125,12 +145,15 @@ Dense(10, softmax)) and writes them as safetensors for photocritic.training.kera
 
 
 def import_keras_command(
-    hdf5: Path = typer.Argument(..., exists=True, dir_okay=False, help="The Keras HDF5 weights file."),
-    output: Path = typer.Argument(..., help="The safetensors file to write."),
+    hdf5: Path = typer.Argument(..., metavar="HDF5", exists=True, dir_okay=False, help="The Keras HDF5 weights file."),
+    output: Path = typer.Argument(..., metavar="OUTPUT", help="The safetensors file to write."),
 ) -> None:
     """Import Keras NIMA (idealo image-quality-assessment, MobileNet v1) weights into PyTorch."""
     from photocritic.training.keras_import import KerasImportError, import_idealo_nima
 
+    from photocritic.cli.common import check_output_file
+
+    check_output_file(output, "OUTPUT")
     try:
         model = import_idealo_nima(hdf5)
     except KerasImportError as exc:

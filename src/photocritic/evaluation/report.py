@@ -56,7 +56,23 @@ def evaluate_predictions(pred: dict, train_stats: dict, threshold: float = 5.0, 
     baselines = naive_baselines(train_mean, np.array(train_stats["good"], dtype=bool), train_dist, pred["true_mean"],
                                 pred["true_good"], pred["true_dist"], threshold)
     return {"n": ours["n"], "model": ours, "ci95": intervals, "baselines": baselines, "bootstrap_samples": n_boot,
-            "positive_share": float(np.mean(pred["true_good"])) if pred["true_good"].size else float("nan")}
+            "positive_share": float(np.mean(pred["true_good"])) if pred["true_good"].size else float("nan"),
+            "kind": train_stats.get("kind", "ava" if pred["true_dist"] is not None else "ratings"), "threshold": threshold}
+
+
+def json_safe(value):
+    """JSON has no NaN: undefined figures (the SRCC of good/bad labels, say) are written as null."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
 
 
 def _fmt(value: float, metric: str) -> str:
@@ -66,20 +82,40 @@ def _fmt(value: float, metric: str) -> str:
 
 
 def report_markdown(evaluation: dict, title: str = "held-out test split") -> str:
-    lines = [f"Evaluation on the {title}: {evaluation['n']} photos "
-             f"({evaluation['positive_share'] * 100:.1f}% good, mean > 5). 95% bootstrap intervals over photos.", "",
-             "| metric | this model (ours) | 95% CI | always the training mean | always the majority class |",
-             "|---|---|---|---|---|"]
+    """The figures in words that fit the labels: good/bad folders have no rating to correlate with,
+    no training mean to be a baseline, and no published AVA result to stand beside."""
+    kind = evaluation.get("kind", "ava")
+    threshold = evaluation.get("threshold", 5.0)
+    rated = kind != "good/bad"
+    share = evaluation["positive_share"]
+    share_text = "-" if share is None or not np.isfinite(share) else f"{share * 100:.1f}%"
+    what = f"{share_text} good, i.e. mean rating > {threshold:g}" if rated else f"{share_text} from the good folder"
+    lines = [f"Evaluation on the {title}: {evaluation['n']} photos ({what}). 95% bootstrap intervals over photos.", ""]
     base = evaluation["baselines"]
-    for m in METRICS:
+    metrics = [m for m in METRICS if np.isfinite(evaluation["model"].get(m, np.nan))] if not rated else list(METRICS)
+    if rated:
+        lines += ["| metric | this model (ours) | 95% CI | always the training mean | always the majority class |", "|---|---|---|---|---|"]
+    else:
+        lines += ["| metric | this model (ours) | 95% CI | always the majority class |", "|---|---|---|---|"]
+    for m in metrics:
         low, high = evaluation["ci95"][m]
-        ci = "-" if not np.isfinite(low) else f"{_fmt(low, m)} .. {_fmt(high, m)}"
-        lines.append(f"| {m} | {_fmt(evaluation['model'][m], m)} | {ci} | {_fmt(base['training mean'][m], m)} | "
-                     f"{_fmt(base['majority class'][m], m)} |")
+        ci = "-" if low is None or not np.isfinite(low) else f"{_fmt(low, m)} .. {_fmt(high, m)}"
+        row = f"| {m} | {_fmt(evaluation['model'][m], m)} | {ci} | "
+        row += (f"{_fmt(base['training mean'][m], m)} | " if rated else "") + f"{_fmt(base['majority class'][m], m)} |"
+        lines.append(row)
     majority = base["majority class"]
-    lines += ["", f"The majority class ('{majority['class']}') alone scores {_fmt(majority['accuracy'], 'accuracy')} accuracy here; "
-              "on AVA it scores about 70%, so accuracy must be read beside it. A constant prediction has no SRCC/PLCC "
-              "(undefined); its AUC is 0.5.", "", published_table_markdown()]
+    lines += ["", f"The majority class ('{majority['class']}') alone scores {_fmt(majority['accuracy'], 'accuracy')} accuracy here, "
+              "so accuracy must be read beside it; a constant prediction has an AUC of 0.5"
+              + (" and no SRCC/PLCC (undefined)." if rated else ".")]
+    if not rated:
+        lines += ["Good/bad folders give classes, not ratings: SRCC, PLCC, MAE, MSE and EMD do not apply, and the "
+                  "predicted 'mean' is the model's keep score on the 1-10 scale, not a rating anyone gave."]
+    if evaluation["n"] < 30:
+        lines += ["", f"Only {evaluation['n']} photos were held out: the intervals above are wide, and a difference smaller "
+                  "than them means nothing. More labelled photos, not more epochs, narrow them."]
+    if kind == "ava":
+        lines += ["", "On AVA the majority class alone scores about 70%. Published AVA results (theirs, from the papers, "
+                  "on AVA's official test split):", "", published_table_markdown()]
     return "\n".join(lines)
 
 
@@ -94,8 +130,9 @@ def evaluate_run(run_dir: str | Path, split: str = "test", n_boot: int = 1000, g
     evaluation = evaluate_predictions(pred, stats, stats.get("threshold", 5.0), n_boot=n_boot)
     evaluation["split"] = split
     if grids and pred["paths"]:
-        made = top_bottom_grids(pred["paths"], pred["pred_mean"], pred["true_mean"], run_dir / "grids" / split, n=grid_size)
+        made = top_bottom_grids(pred["paths"], pred["pred_mean"], pred["true_mean"], run_dir / "grids" / split, n=grid_size,
+                                true_good=pred["true_good"])
         evaluation["grids"] = {k: str(v) for k, v in made.items()}
-    (run_dir / f"evaluation-{split}.json").write_text(json.dumps(evaluation, indent=2, default=float) + "\n", encoding="utf-8")
+    (run_dir / f"evaluation-{split}.json").write_text(json.dumps(json_safe(evaluation), indent=2) + "\n", encoding="utf-8")
     (run_dir / f"evaluation-{split}.md").write_text(report_markdown(evaluation, f"{split} split"), encoding="utf-8")
     return evaluation

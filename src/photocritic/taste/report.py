@@ -96,11 +96,19 @@ def measure_effects(X: np.ndarray, y: np.ndarray) -> list[dict]:
     return sorted(effects, key=lambda e: -abs(e["coefficient"]))
 
 
-def evaluate_taste(X: np.ndarray, y: np.ndarray, paths: list[str], seed: int = 0, top: int = 12) -> TasteReport:
+def evaluate_taste(X: np.ndarray, y: np.ndarray, paths: list[str], seed: int = 0, top: int = 12,
+                   log=lambda message: None) -> TasteReport:
+    """The report's figures; ``log`` hears each stage (cross-validation and the learning curve refit
+    the model, with its own model selection, dozens of times: minutes, not seconds)."""
     y = np.asarray(y, dtype=int)
     folds = max(2, min(5, int(np.bincount(y).min())))
+    log(f"report: cross-validating over {folds} folds (model selection nested inside each)")
     p = cross_validated_probabilities(X, y, folds, seed)
-    sizes = sorted({n for n in (10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000) if n < len(y)})
+    sizes = sorted({n for n in (10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000) if n < len(y) - 10})
+    log(f"report: learning curve at {len(sizes)} training-set sizes, 5 repeats each" if sizes else
+        "report: too few labels for a learning curve")
+    curve = learning_curve(X, y, sizes, seed=seed)
+    log("report: bootstrap intervals and measure effects")
     order = np.argsort(-p)
     return TasteReport(
         n_labels=len(y),
@@ -111,7 +119,7 @@ def evaluate_taste(X: np.ndarray, y: np.ndarray, paths: list[str], seed: int = 0
         cv_accuracy_ci=bootstrap_ci(y, p, _accuracy, seed=seed),
         majority_accuracy=float(max(y.mean(), 1 - y.mean())),
         folds=folds,
-        learning_curve=learning_curve(X, y, sizes, seed=seed),
+        learning_curve=curve,
         measures=measure_effects(X, y),
         most_you=[{"path": paths[i], "p_keep": float(p[i]), "kept": bool(y[i])} for i in order[:top]],
         least_you=[{"path": paths[i], "p_keep": float(p[i]), "kept": bool(y[i])} for i in order[::-1][:top]],

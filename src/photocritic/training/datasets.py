@@ -43,6 +43,8 @@ class RatedPhotos:
     source: str = ""
     problems: list[Problem] = field(default_factory=list)
     tags: dict[str, list[str]] = field(default_factory=dict)  # path -> AVA semantic tags / challenge
+    kind: str = "ratings"  # the labels: "ava" (AVA votes), "votes" (n1..n10), "ratings" (a mean), "good/bad"
+    note: str = ""  # what the loader found, for the run's log
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -53,7 +55,7 @@ class RatedPhotos:
         paths = [self.paths[i] for i in index]
         return RatedPhotos(paths, self.means[index], pick(self.counts), pick(self.good), pick(self.split),
                            pick(self.groups), self.source, list(self.problems),
-                           {p: self.tags[p] for p in paths if p in self.tags})
+                           {p: self.tags[p] for p in paths if p in self.tags}, self.kind, self.note)
 
     def distributions(self) -> np.ndarray:
         """Normalised vote distributions; a discretised normal around the mean where no votes are known."""
@@ -82,6 +84,59 @@ def assign_splits(n: int, val_fraction: float, test_fraction: float, seed: int,
         split[u < test_fraction] = "test"
         split[(u >= test_fraction) & (u < test_fraction + val_fraction)] = "val"
     return split.astype(str)
+
+
+#: Held-out sets smaller than this give figures whose 95% intervals span most of the scale: a small
+#: dataset gives up a larger share to them (never more than a quarter each) and the run says so.
+MIN_TEST = 20
+MIN_VAL = 10
+FEW_TEST = 30
+
+
+def stratified_splits(strata: np.ndarray, val_fraction: float, test_fraction: float, seed: int,
+                      groups: np.ndarray | None = None, min_test: int = MIN_TEST, min_val: int = MIN_VAL) -> np.ndarray:
+    """A fixed-seed split in which every stratum (a class, a rating band) keeps its share in each part.
+
+    Photos of one group (a photo and its copies) share a part. A small dataset gives its held-out
+    parts at least ``min_test`` / ``min_val`` photos where a quarter (a fifth) of it allows, so that
+    41 photos are not judged on 4.
+    """
+    n = len(strata)
+    split = np.full(n, "train", dtype=object)
+    if n == 0:
+        return split.astype(str)
+    keys = np.asarray(groups, dtype=object) if groups is not None else np.arange(n)
+    test_share = max(test_fraction, min(min_test, n // 4) / n) if test_fraction > 0 else 0.0
+    val_share = max(val_fraction, min(min_val, n // 5) / n) if val_fraction > 0 else 0.0
+    rng = np.random.default_rng(seed)
+    # a group's stratum is that of its first member; groups are drawn, whole, within their stratum
+    first: dict = {}
+    for i, key in enumerate(keys.tolist()):
+        first.setdefault(key, i)
+    by_stratum: dict = {}
+    for key, i in first.items():
+        by_stratum.setdefault(strata[i], []).append(key)
+    part_of: dict = {}
+    for stratum in sorted(by_stratum, key=str):
+        members = by_stratum[stratum]
+        order = rng.permutation(len(members))
+        k_test = int(round(test_share * len(members)))
+        k_val = int(round(val_share * len(members)))
+        if len(members) - k_test - k_val < 1 and len(members) > 2:  # keep one of each stratum to learn from
+            k_val = max(0, len(members) - k_test - 1)
+        for rank, j in enumerate(order.tolist()):
+            part_of[members[j]] = "test" if rank < k_test else ("val" if rank < k_test + k_val else "train")
+    for i, key in enumerate(keys.tolist()):
+        split[i] = part_of[key]
+    return split.astype(str)
+
+
+def rating_strata(means: np.ndarray, bands: int = 4) -> np.ndarray:
+    """Rating bands by quantile, so that each part covers the low, middling and high photos alike."""
+    if means.size == 0:
+        return np.zeros(0, dtype=int)
+    edges = np.quantile(means, np.linspace(0, 1, bands + 1)[1:-1])
+    return np.searchsorted(edges, means, side="right")
 
 
 def _find_image(folder: Path, image_id: int, names: dict[str, Path] | None) -> Path | None:
@@ -118,9 +173,13 @@ def load_ava(ava_txt: str | os.PathLike, image_dir: str | os.PathLike, *, train_
     tag_names = read_names(tags_txt) if tags_txt else {}
     challenge_names = read_names(challenges_txt) if challenges_txt else {}
     paths, keep, tags = [], [], {}
+    looked_for = 0
+    example = None
     for i, image_id in enumerate(data.image_id.tolist()):
         if wanted is not None and image_id not in wanted:
             continue
+        looked_for += 1
+        example = example or f"{image_id}.jpg"
         path = _find_image(folder, image_id, other_names or None)
         if path is None:
             problems.append(Problem(f"image {image_id}", f"no image file {folder / f'{image_id}.jpg'}"))
@@ -137,14 +196,24 @@ def load_ava(ava_txt: str | os.PathLike, image_dir: str | os.PathLike, *, train_
             tags[paths[-1]] = labels
         if limit is not None and len(paths) >= limit:
             break
+    if not paths:
+        present = sorted(p.name for p in folder.iterdir() if p.is_file())[:3]
+        raise ValueError(
+            f"none of the {looked_for} AVA images was found: looked for <image id>.jpg (e.g. {example or 'none listed'}) "
+            f"in {folder}" + (f", which holds {', '.join(present)}, ..." if present else ", which is empty")
+            + ("; --train-list/--test-list also narrow the ids" if wanted is not None else ""))
     keep_index = np.array(keep, dtype=np.int64)
     counts = data.counts[keep_index].astype(np.float64)
     ids = data.image_id[keep_index]
     test_mask = np.isin(ids, read_id_list(test_list)) if test_list is not None else None
     train_mask = np.isin(ids, read_id_list(train_list)) if train_list is not None else None
-    split = assign_splits(len(paths), val_fraction, test_fraction, seed, test_mask, train_mask)
     means = counts @ RATINGS / counts.sum(axis=1) if len(paths) else np.zeros(0)
-    return RatedPhotos(paths, means, counts, None, split, None, str(ava_txt), problems, tags)
+    if test_mask is not None:
+        split = assign_splits(len(paths), val_fraction, test_fraction, seed, test_mask, train_mask)
+    else:
+        split = stratified_splits(rating_strata(means), val_fraction, test_fraction, seed)
+    found = f"found {len(paths)} of the {looked_for} AVA images (<image id>.jpg) in {folder}"
+    return RatedPhotos(paths, means, counts, None, split, None, str(ava_txt), problems, tags, kind="ava", note=found)
 
 
 def _vote_columns(header: list[str]) -> list[str] | None:
@@ -205,9 +274,10 @@ def load_ratings_csv(csv_path: str | os.PathLike, root: str | os.PathLike | None
     if len(paths) and all(s in SPLITS for s in splits):
         split = given.astype(str)
     else:
-        split = assign_splits(len(paths), val_fraction, test_fraction, seed)
+        split = stratified_splits(rating_strata(means_array), val_fraction, test_fraction, seed)
     counts_array = np.array(counts, dtype=np.float64) if vote_columns is not None else None
-    return RatedPhotos(paths, means_array, counts_array, None, split, None, str(csv_path), problems)
+    return RatedPhotos(paths, means_array, counts_array, None, split, None, str(csv_path), problems,
+                       kind="votes" if vote_columns is not None else "ratings")
 
 
 def load_good_bad(folder: str | os.PathLike, *, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0) -> RatedPhotos:
@@ -224,8 +294,10 @@ def load_good_bad(folder: str | os.PathLike, *, val_fraction: float = 0.1, test_
                 good.append(label)
                 groups.append(path.stem)
     groups_array = np.array(groups, dtype=object)
-    split = assign_splits(len(paths), val_fraction, test_fraction, seed, groups=groups_array)
-    return RatedPhotos(paths, np.full(len(paths), np.nan), None, np.array(good, dtype=bool), split, groups_array, str(folder))
+    good_array = np.array(good, dtype=bool)
+    split = stratified_splits(good_array, val_fraction, test_fraction, seed, groups=groups_array)
+    return RatedPhotos(paths, np.full(len(paths), np.nan), None, good_array, split, groups_array, str(folder),
+                       kind="good/bad")
 
 
 def binary_labels(photos: RatedPhotos, rule: str = "threshold", threshold: float = 5.0,

@@ -39,16 +39,23 @@ def to_distribution_head(head: DistributionHead, config: TrainConfig, in_dim: in
     return out.eval()
 
 
-def model_card(name: str, config: TrainConfig, dataset: str, metrics: dict, counts: dict, notes: list[str]) -> str:
+def model_card(name: str, config: TrainConfig, dataset: str, metrics: dict, counts: dict, notes: list[str],
+               kind: str = "ratings") -> str:
+    """The bundle's card; good/bad folders get the figures that classes allow (no rating correlations)."""
     def fmt(v):
         return "-" if v is None or v != v else (f"{v:.4f}" if isinstance(v, float) else str(v))
 
-    rows = "\n".join(f"| {k} | {fmt(v)} |" for k, v in metrics.items() if k != "n")
+    classes = kind == "good/bad"
+    rows = "\n".join(f"| {k} | {fmt(v)} |" for k, v in metrics.items() if k != "n" and not (classes and fmt(v) == "-"))
+    loss = ("EMD loss, NIMA" if config.head == "distribution" else "MSE on the mean" if config.head == "regression"
+            else "cross-entropy, good = the good/ folder" if classes else f"cross-entropy, good = mean > {config.threshold:g}")
+    see = "intervals and the majority-class baseline" if classes else (
+        "intervals, naive baselines and published AVA results" if kind == "ava" else "intervals and naive baselines")
     return f"""# {name}
 
 Trained by `photocritic train` (photocritic.training) on {dataset}.
 
-* head: {config.head} ({'EMD loss, NIMA' if config.head == 'distribution' else 'MSE on the mean' if config.head == 'regression' else 'cross-entropy, good = mean > ' + str(config.threshold)}), hidden layers {config.hidden or 'none'}, dropout {config.dropout}, batch norm {config.batch_norm}
+* head: {config.head} ({loss}), hidden layers {config.hidden or 'none'}, dropout {config.dropout}, batch norm {config.batch_norm}
 * backbone: {config.backbone} (MLSP features); phase 1 {config.epochs} epochs on cached features, phase 2 (whole net) {config.finetune_epochs} epochs
 * photos: {counts.get('train', 0)} train, {counts.get('val', 0)} validation, {counts.get('test', 0)} test; {counts.get('left_out', 0)} left out (unreadable or missing)
 * seed {config.seed}
@@ -61,7 +68,7 @@ Trained by `photocritic train` (photocritic.training) on {dataset}.
 
 {chr(10).join('* ' + n for n in notes)}
 
-See `evaluation-test.md` in the run folder for intervals, naive baselines and published results.
+See `evaluation-test.md` in the run folder for {see}.
 """
 
 

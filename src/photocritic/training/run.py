@@ -20,10 +20,10 @@ import torch
 from safetensors.torch import save_file
 
 from photocritic.evaluation.metrics import compute_metrics
-from photocritic.evaluation.report import evaluate_run, write_predictions
+from photocritic.evaluation.report import evaluate_run, json_safe, write_predictions
 from photocritic.models.heads import gaussian_distribution
 from photocritic.training.config import TrainConfig, resolve_device
-from photocritic.training.datasets import Problem, RatedPhotos, binary_labels
+from photocritic.training.datasets import FEW_TEST, Problem, RatedPhotos, binary_labels
 from photocritic.training.export import export_bundle, model_card
 from photocritic.training.feature_cache import FeatureCache
 from photocritic.training.trainer import (
@@ -98,11 +98,33 @@ def _check_config(run_dir: Path, config: TrainConfig, resume: bool) -> None:
 def train_run(photos: RatedPhotos, config: TrainConfig, run_dir: str | Path, cache_dir: str | Path, *, resume: bool = False,
               name: str | None = None, log=lambda message: None, progress_factory=None, on_epoch_end=None,
               classic: bool = False, n_boot: int = 1000) -> RunResult:
-    """Extract (or reuse) features, train phase 1 (and phase 2), evaluate, write the run folder."""
+    """Extract (or reuse) features, train phase 1 (and phase 2), evaluate, write the run folder.
+
+    A run that stops on an error before it trained anything removes the folder it created: no
+    half-made run is left to be mistaken for a model."""
     config.validate()
     run_dir = Path(run_dir)
+    planned = int(np.sum(photos.split == "train")) if photos.split is not None else len(photos)
+    if planned < 2:
+        raise ValueError(f"only {planned} training photo(s) in the dataset" + (f" ({photos.note})" if photos.note else ""))
+    created = not run_dir.exists()
+    try:
+        return _train_run(photos, config, run_dir, cache_dir, resume=resume, name=name, log=log,
+                          progress_factory=progress_factory, on_epoch_end=on_epoch_end, classic=classic, n_boot=n_boot)
+    except BaseException:
+        if created and not any((run_dir / "checkpoints").glob("*/epoch-*.json")):
+            import shutil
+
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _train_run(photos: RatedPhotos, config: TrainConfig, run_dir: Path, cache_dir, *, resume, name, log, progress_factory,
+               on_epoch_end, classic, n_boot) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_config(run_dir, config, resume)
+    if photos.note:
+        log(photos.note)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     timings: dict[str, float] = {}
@@ -136,12 +158,18 @@ def train_run(photos: RatedPhotos, config: TrainConfig, run_dir: str | Path, cac
     if counts["train"] < 2:
         raise ValueError(f"only {counts['train']} usable training photos")
     (run_dir / "problems.txt").write_text("".join(f"{p}\n" for p in problems), encoding="utf-8")
-    log(f"{len(data)} photos: {counts['train']} train, {counts['val']} val, {counts['test']} test; "
-        f"{len(problems)} problem(s) listed in {run_dir / 'problems.txt'}")
+    labelled = (f"{int(good[part[k]].sum())} good" for k in ("train", "val", "test")) if photos.kind == "good/bad" else None
+    shares = f" ({', '.join(f'{k}: {v}' for k, v in zip(('train', 'val', 'test'), labelled))})" if labelled else ""
+    log(f"{len(data)} photos: {counts['train']} train, {counts['val']} val, {counts['test']} test{shares}, stratified by "
+        f"{'class' if photos.kind == 'good/bad' else 'rating band'}; {len(problems)} problem(s) listed in {run_dir / 'problems.txt'}")
+    if 0 < counts["test"] < FEW_TEST:
+        log(f"warning: only {counts['test']} test photos: the held-out figures are rough, read them with their 95% intervals "
+            f"(a few hundred labelled photos give figures to trust)")
     in_dim = X.shape[1]
     sigma = float(np.sqrt(np.clip(distributions @ (np.arange(1, 11) ** 2) - (distributions @ np.arange(1, 11)) ** 2, 0, None)).mean())
     stats = {"threshold": config.threshold, "means": means[part["train"]].tolist(), "good": good[part["train"]].astype(int).tolist(),
-             "mean_distribution": distributions[part["train"]].mean(axis=0).tolist(), "head": config.head}
+             "mean_distribution": distributions[part["train"]].mean(axis=0).tolist(), "head": config.head,
+             "kind": photos.kind, "source": photos.source}
     (run_dir / "train_stats.json").write_text(json.dumps(stats), encoding="utf-8")
 
     def validate(outputs: np.ndarray) -> dict:
@@ -220,13 +248,13 @@ def train_run(photos: RatedPhotos, config: TrainConfig, run_dir: str | Path, cac
                                                seed=config.seed, regression=config.head != "binary")
         timings["classic_s"] = time.perf_counter() - began
     notes = ["No AVA figure in this card unless the dataset above is AVA: check the dataset line."]
-    card = model_card(name, config, photos.source or "a folder of rated photos", results["test"], counts, notes)
+    card = model_card(name, config, photos.source or "a folder of rated photos", results["test"], counts, notes, kind=photos.kind)
     if config.double_column:
         save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(run_dir / "network.safetensors"))
         (run_dir / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     else:
         export_bundle(run_dir / "model", head, config, in_dim, name, card, sigma=sigma if config.head == "regression" else 1.5,
                       backbone=net.column if net is not None and config.finetune_epochs else None)
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
+    (run_dir / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2) + "\n", encoding="utf-8")
     (run_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return RunResult(run_dir, metrics, history, problems, fit.resumed_from)

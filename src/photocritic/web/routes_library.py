@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from photocritic.imaging import PhotoError
 from photocritic.web.engine import technical_reasons
-from photocritic.web.library import Library, OutsideRoot
+from photocritic.web.library import Library, OutsideRoot, resolve_inside
 from photocritic.web.security import csrf_scheme
 from photocritic.writers import printable
 
@@ -141,6 +141,37 @@ async def thumbnail(
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
 
 
+@router.get(
+    "/photos/{photo_id}/loupe",
+    summary="A 100% crop of the photo: its largest face, else its sharpest region",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "no such photo"}},
+)
+async def loupe(
+    request: Request, photo_id: str,
+    width: int = Query(720, ge=64, le=2048, description="crop width in photo pixels"),
+    height: int = Query(540, ge=64, le=2048, description="crop height in photo pixels"),
+) -> Response:
+    """The crop is cut from the photo at full resolution (one screen pixel is one photo pixel).
+    Headers: ``X-Loupe-Focus`` (``face`` or ``sharpest region``), ``X-Loupe-Origin`` (x,y of the crop)."""
+    from photocritic.web.loupe import cached_loupe
+
+    library = _library(request)
+    found = library.photo(photo_id)
+    if found is None:
+        raise HTTPException(404, "no such photo in this library")
+    try:
+        resolve_inside(library.root, found.path)
+        crop = await run_in_threadpool(cached_loupe, found.path, width, height)
+    except OutsideRoot:
+        raise HTTPException(404, "no such photo in this library") from None
+    except (PhotoError, OSError) as exc:
+        raise HTTPException(415, f"cannot show this photo: {exc}") from None
+    headers = {"Cache-Control": "private, max-age=300", "X-Loupe-Focus": crop.focus, "X-Loupe-Origin": f"{crop.x},{crop.y}",
+               "Access-Control-Expose-Headers": "X-Loupe-Focus, X-Loupe-Origin"}
+    return Response(crop.jpeg, media_type="image/jpeg", headers=headers)
+
+
 class Member(Photo):
     rank: int | None = Field(None, description="1 = the best of its group, as `photocritic cull` ranks it")
     quality: float | None = None
@@ -148,6 +179,8 @@ class Member(Photo):
     suggested: bool = Field(description="the pick `photocritic cull` suggests")
     status: Literal["pick", "keep", "reject"] = Field(description="what the sidecar says (or will say)")
     decided: bool = Field(description="the user changed this photo's status")
+    flagged: bool = Field(False, description="a photo with no look-alike that no one would keep as it is (e.g. a black frame)")
+    flag: str | None = Field(None, description="why it is flagged, in words")
 
 
 class GroupOut(BaseModel):
@@ -183,14 +216,25 @@ class DecisionOut(BaseModel):
     )
 
 
+def single_flag(reasons: list[dict]) -> str | None:
+    """A single photo has no better frame to lose to, so ranking never rejects it: flag the ones whose
+    technical measures are bad (badly exposed, nothing sharp, mostly blown out or black)."""
+    bad = [r["text"] for r in reasons if r["level"] == "bad"]
+    return "; ".join(bad) if bad else None
+
+
 def group_json(library: Library, group) -> dict:
     members = []
     for pid in group.members:
         photo = library.photo(pid)
         cull = group.cull[pid]
+        described = photo_json(photo)
+        flag = single_flag(described["reasons"]) if len(group.members) == 1 else None
         members.append(
             {
-                **photo_json(photo),
+                **described,
+                "flagged": flag is not None,
+                "flag": flag,
                 "rank": cull.get("rank"),
                 "quality": cull.get("quality"),
                 "cull_reasons": cull.get("reasons") or [],
