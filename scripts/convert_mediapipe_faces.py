@@ -1,4 +1,4 @@
-"""Convert MediaPipe's BlazeFace (short range) and Face Mesh landmark .tflite files to ONNX graphs.
+"""Convert MediaPipe's BlazeFace (short range), Face Mesh and iris/eyelid landmark .tflite files to ONNX graphs.
 
 The two networks are plain CNNs (CONV_2D, DEPTHWISE_CONV_2D, ADD, RELU, PRELU, PAD, MAX_POOL_2D,
 RESHAPE, CONCATENATION and DEQUANTIZE of float16 weights), so this script reads the .tflite
@@ -13,8 +13,8 @@ Reproduce (in a throw-away environment; nothing here is needed at run time)::
     pip download mediapipe==0.10.14 --no-deps -d /tmp/mp
     python scripts/convert_mediapipe_faces.py /tmp/mp/mediapipe-0.10.14-*.whl
 
-It writes ``src/photocritic/zoo/graphs/blazeface-short-range.onnx`` and ``face-landmark-468.onnx`` (the
-weights are float16 in the .tflite and are stored as float32 here), copies mediapipe's Apache-2.0 licence
+It writes ``src/photocritic/zoo/graphs/blazeface-short-range.onnx``, ``face-landmark-468.onnx`` and
+``iris-landmark.onnx`` (float16 weights in the .tflite files are stored as float32 here), copies mediapipe's Apache-2.0 licence
 next to them, and checks, when ``ai-edge-litert`` is installed, that ONNX Runtime's outputs equal the
 TFLite interpreter's on random and real inputs (printing the largest difference; it fails above 1e-3 of
 the output's range).
@@ -34,6 +34,7 @@ GRAPHS = ROOT / "src" / "photocritic" / "zoo" / "graphs"
 MODELS = {
     "mediapipe/modules/face_detection/face_detection_short_range.tflite": "blazeface-short-range.onnx",
     "mediapipe/modules/face_landmark/face_landmark.tflite": "face-landmark-468.onnx",
+    "mediapipe/modules/iris_landmark/iris_landmark.tflite": "iris-landmark.onnx",  # eyelid contours, 64x64 eye crops
 }
 NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
 

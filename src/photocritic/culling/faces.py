@@ -1,16 +1,24 @@
-"""Faces and open eyes, with the Haar cascades that ship inside OpenCV (``cv2.data.haarcascades``).
+"""Faces, eyes and the face's own sharpness and exposure, with MediaPipe's BlazeFace and Face Mesh.
 
-Why Haar cascades: they come with the ``opencv-python-headless`` wheel (no model download, nothing
-to host, works offline), run in a few milliseconds per photo on a CPU, and the eye cascade was
-trained on *open* eyes, which is exactly the signal culling needs: a frontal face in which no eye
-is found, when the same face had eyes in another frame of the burst, is a blink. They miss
-profiles and small faces and sometimes fire on textures, so culling uses them only *relatively*,
-inside one group of near-identical frames, never to judge a photo on its own.
+Both networks come from the ``mediapipe==0.10.14`` wheel (Apache-2.0), converted to ONNX by
+``scripts/convert_mediapipe_faces.py`` and run through ONNX Runtime (:mod:`photocritic.engine`):
+
+1. **BlazeFace (short range)**, 128x128 input: boxes and six keypoints (eyes, nose, mouth, ears).
+   It is trained for faces that fill a good part of the frame, so it runs on the whole (letterboxed)
+   photo and, in one batch, on overlapping tiles of it, which finds faces down to ~1/12 of the short side;
+   anchors, decoding and weighted non-maximum suppression are MediaPipe's, in numpy.
+2. **Face Mesh**, 192x192 input: 468 landmarks on a crop around each face, rotated so the eyes are
+   level (as MediaPipe crops it), and a face-presence score that rejects BlazeFace's false faces.
+
+Per face: the eye aspect ratio of each eye from its eyelid landmarks (:func:`eye_aspect_ratio`), the
+gradient sharpness of the face, the share of skin blown to white or crushed to black and its median
+brightness, its size and position. An eye state is claimed only with landmark evidence: a face too
+small or turned too far for the eyelids to be measured has ``eyes_closed = None`` (unknown).
 """
 from __future__ import annotations
 
+import math
 import os
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,13 +26,40 @@ import numpy as np
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
 
+#: Eye aspect ratio (mean of both eyes) below which a face's eyes are closed. Chosen on the tuning half
+#: of ../shared/data/faces (benchmarks/eval_faces.py); see docs/culling.md for the held-out figures.
+EAR_CLOSED = 0.20
+
+#: Faces whose box is smaller than this (pixels, in the FACE_LONG_SIDE image) get no eye state.
+MIN_EYE_FACE = 40
+
+DETECTOR = "blazeface-short-range.onnx"
+LANDMARKS = "face-landmark-468.onnx"
+EYELIDS = "iris-landmark.onnx"
+
+# eye corners in the 468-point mesh (outer, inner): where the eyelid model's crop is taken
+_RIGHT_EYE_CORNERS = (33, 133)
+_LEFT_EYE_CORNERS = (263, 362)  # outer first: the crop is mirrored to look like a right eye
+# the eyelid model's 71 points start with the lower lid (0 corner .. 8 corner) and the upper lid
+# (9 .. 15, between the corners); (lower, upper) pairs at the same place across the eye:
+_LID_PAIRS = ((2, 11), (3, 12), (4, 13), (5, 14))
+# cheeks, forehead and nose: the skin whose brightness is the face's exposure
+_SKIN = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 50, 280, 101, 330, 205, 425, 117, 346, 118, 347, 108, 337, 69, 299)
+
 
 @dataclass
 class Face:
     box: tuple[int, int, int, int]  # x, y, w, h in the FACE_LONG_SIDE image
-    eyes: int  # open eyes found (0, 1 or 2)
-    eye_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # in the image's coordinates
+    score: float = 0.0  # detector confidence
     centre: tuple[float, float] = (0.0, 0.0)  # face centre as a share of the image's width and height
+    size: float = 0.0  # box width as a share of the image's short side
+    ear: tuple[float, float] | None = None  # eye aspect ratio of the right and left eye; None: not measured
+    eyes_closed: bool | None = None  # None: no landmark evidence (small, turned away, mesh not confident)
+    sharpness: float = 0.0  # directional_sharpness of the face box
+    skin_level: float = 0.0  # median luminance (0-255) of the skin landmarks' neighbourhood
+    blown: float = 0.0  # share of the face box at the white point (any channel >= 250)
+    crushed: float = 0.0  # share of the face box at the black point (luminance <= 6)
+    landmarks: np.ndarray | None = field(default=None, repr=False)  # 468 x 2 in image pixels
 
 
 @dataclass
@@ -36,71 +71,264 @@ class FaceReport:
         return len(self.faces)
 
     @property
-    def open_eyes(self) -> int:
-        return sum(min(f.eyes, 2) for f in self.faces)
+    def closed(self) -> int:
+        """Faces whose eyes the landmarks show closed."""
+        return sum(1 for f in self.faces if f.eyes_closed)
 
     @property
-    def closed(self) -> int:
-        """Faces in which no open eye was found (Haar faces without eyes are often not faces at all)."""
-        return sum(1 for f in self.faces if f.eyes == 0)
+    def open_eyes(self) -> int:
+        """Faces whose eyes the landmarks show open."""
+        return sum(1 for f in self.faces if f.eyes_closed is False)
+
+
+def _match(face: Face, others: list[Face], tolerance: float) -> Face | None:
+    best, best_d = None, tolerance
+    for other in others:
+        d = max(abs(other.centre[0] - face.centre[0]), abs(other.centre[1] - face.centre[1]))
+        if d <= best_d:
+            best, best_d = other, d
+    return best
 
 
 def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08) -> int:
-    """Faces with open eyes in *reference* whose counterpart (a face at about the same place) in
-    *report* shows none: blinks. Faces found in only one frame are not counted either way, which
-    keeps the cascade's false faces (textures, never with eyes) from inventing closed eyes."""
+    """Faces of *report* whose eyes the landmarks show closed while the same face (at about the same
+    place) has open eyes in *reference*. Without a counterpart the face still counts when its eyes
+    are measured closed: that is landmark evidence on its own."""
     count = 0
-    for face in reference.faces:
-        if face.eyes == 0:
+    for face in report.faces:
+        if not face.eyes_closed:
             continue
-        for other in report.faces:
-            if abs(other.centre[0] - face.centre[0]) <= tolerance and abs(other.centre[1] - face.centre[1]) <= tolerance:
-                count += other.eyes == 0
-                break
+        other = _match(face, reference.faces, tolerance)
+        count += other is None or other.eyes_closed is not True
     return count
 
 
-_local = threading.local()  # a classifier is not shared between threads
-_import_lock = threading.Lock()
+def eye_aspect_ratio(contour: np.ndarray) -> float:
+    """Mean eyelid gap over the eye's width (Soukupova & Cech 2016) from the eyelid model's contour
+    (its first 16 points): ~0.3 open, under ~0.2 closed."""
+    width = float(np.linalg.norm(contour[0] - contour[8]))
+    if width <= 1e-6:
+        return 0.0
+    return float(np.mean([np.linalg.norm(contour[u] - contour[v]) for u, v in _LID_PAIRS]) / width)
 
 
-def _cascades():
-    cached = getattr(_local, "cascades", None)
-    if cached is not None:
-        return cached
-    with _import_lock:  # cv2's lazy sub-modules are not safe to import from two threads at once
-        import cv2
-        from cv2 import data as cv2_data
-
-        root = cv2_data.haarcascades
-        face = cv2.CascadeClassifier(os.path.join(root, "haarcascade_frontalface_default.xml"))
-        eye = cv2.CascadeClassifier(os.path.join(root, "haarcascade_eye_tree_eyeglasses.xml"))
-    if face.empty() or eye.empty():  # pragma: no cover - a broken OpenCV install
-        raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
-    _local.cascades = (face, eye)
-    return _local.cascades
-
-
-def detect_faces(pixels: np.ndarray, min_face: float = 0.06) -> FaceReport:
-    """Frontal faces at least *min_face* of the short side, each with its count of open eyes."""
-    face_cascade, eye_cascade = _cascades()
+def _eye_crop(pixels: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> np.ndarray:
+    """MediaPipe's eye crop: a square 2.3x the corner-to-corner width, eye level, 64x64."""
     import cv2
 
-    grey = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
-    grey = cv2.equalizeHist(grey)
-    side = max(24, int(min(grey.shape) * min_face))
-    found = face_cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=6, minSize=(side, side))
-    report = FaceReport()
-    for x, y, w, h in (found if len(found) else []):
-        # eyes sit in the upper part of the face box
-        roi = grey[y + int(h * 0.15) : y + int(h * 0.6), x : x + w]
-        eye_side = max(8, int(w * 0.12))
-        top = y + int(h * 0.15)
-        eyes = eye_cascade.detectMultiScale(roi, scaleFactor=1.05, minNeighbors=4, minSize=(eye_side, eye_side), maxSize=(int(w * 0.45), int(w * 0.45)))
-        boxes = [(int(x + ex), int(top + ey), int(ew), int(eh)) for ex, ey, ew, eh in (eyes if len(eyes) else [])]
-        centre = ((x + w / 2) / grey.shape[1], (y + h / 2) / grey.shape[0])
-        report.faces.append(Face((int(x), int(y), int(w), int(h)), eyes=min(2, len(boxes)), eye_boxes=boxes, centre=centre))
-    return report
+    centre = (outer + inner) / 2
+    width = max(float(np.linalg.norm(inner - outer)), 1e-6)
+    angle = math.atan2(inner[1] - outer[1], inner[0] - outer[0]) if not mirror else math.atan2(outer[1] - inner[1], outer[0] - inner[0])
+    scale = 64.0 / (2.3 * width)
+    c, s = math.cos(angle), math.sin(angle)
+    m = np.array([[c * scale, s * scale, 0.0], [-s * scale, c * scale, 0.0]])
+    m[:, 2] = np.array([32.0, 32.0]) - m[:, :2] @ centre
+    crop = cv2.warpAffine(pixels, m, (64, 64), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return np.ascontiguousarray(crop[:, ::-1]) if mirror else crop
+
+
+# ---- BlazeFace ---------------------------------------------------------------------------------
+
+
+def _anchors() -> np.ndarray:
+    """MediaPipe's SSD anchors for the short-range model: 2 per cell at stride 8, 6 per cell at 16."""
+    out = []
+    for stride, per_cell in ((8, 2), (16, 6)):
+        cells = 128 // stride
+        ys, xs = np.mgrid[0:cells, 0:cells]
+        centres = np.stack([(xs + 0.5) / cells, (ys + 0.5) / cells], -1).reshape(-1, 1, 2)
+        out.append(np.repeat(centres, per_cell, axis=1).reshape(-1, 2))
+    return np.concatenate(out).astype(np.float32)
+
+
+_ANCHORS = _anchors()
+
+
+def _decode(raw: np.ndarray, logits: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boxes (x0, y0, x1, y1), keypoints (6 x 2) and scores in [0, 1] of the 128x128 input, above threshold."""
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1).astype(np.float64), -80, 80)))
+    keep = scores >= threshold
+    raw, anchors = raw[keep] / 128.0, _ANCHORS[keep]
+    centre = raw[:, :2] + anchors
+    half = raw[:, 2:4] / 2
+    boxes = np.concatenate([centre - half, centre + half], axis=1)
+    keypoints = raw[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]
+    return boxes, keypoints, scores[keep]
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[2], boxes[:, 2])
+    y1 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def _weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou: float = 0.3):
+    """MediaPipe's weighted suppression: each kept face is the score-weighted mean of its overlaps."""
+    order = np.argsort(-scores)
+    boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    out = []
+    alive = np.ones(len(scores), bool)
+    for i in range(len(scores)):
+        if not alive[i]:
+            continue
+        overlap = alive & (_iou(boxes[i], boxes) >= iou)
+        w = scores[overlap][:, None]
+        out.append(((boxes[overlap] * w).sum(0) / w.sum(), (keypoints[overlap] * w[:, :, None]).sum(0) / w.sum(), float(scores[i])))
+        alive &= ~overlap
+    # a tile sees part of a large face as a small one: drop faces mostly inside a larger kept face
+    kept = []
+    for face in sorted(out, key=lambda f: -(f[0][2] - f[0][0]) * (f[0][3] - f[0][1])):
+        box = face[0]
+        if all(_iou_inside(box, other[0]) < 0.5 for other in kept):
+            kept.append(face)
+    return kept
+
+
+def _iou_inside(box: np.ndarray, other: np.ndarray) -> float:
+    """Share of *box* that lies inside *other*."""
+    w = max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
+    h = max(0.0, min(box[3], other[3]) - max(box[1], other[1]))
+    return w * h / max((box[2] - box[0]) * (box[3] - box[1]), 1e-9)
+
+
+def _square_crops(height: int, width: int) -> list[tuple[int, int, int]]:
+    """(x, y, side) squares fed to the detector: the whole photo (letterboxed) and overlapping tiles."""
+    crops = [(0, 0, max(height, width))]
+    short = min(height, width)
+    if short >= 192:
+        side = int(math.ceil(short * 0.55))
+        ys = np.linspace(0, height - side, max(1, 1 + math.ceil((height - side) / (side * 0.75)))).astype(int)
+        xs = np.linspace(0, width - side, max(1, 1 + math.ceil((width - side) / (side * 0.75)))).astype(int)
+        crops += [(int(x), int(y), side) for y in ys for x in xs]
+    return crops
+
+
+def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1) -> FaceReport:
+    """Faces in an RGB uint8 image, each with eye state, sharpness and exposure of the face itself."""
+    import cv2
+
+    from photocritic.engine import graph_path, open_session
+
+    pixels = np.ascontiguousarray(pixels[..., :3])
+    height, width = pixels.shape[:2]
+    if min(height, width) < 16:  # nothing a face could be found in
+        return FaceReport()
+    crops = _square_crops(height, width)
+    batch = np.empty((len(crops), 128, 128, 3), np.float32)
+    for k, (x, y, side) in enumerate(crops):
+        tile = np.zeros((side, side, 3), np.uint8)
+        part = pixels[y : y + side, x : x + side]
+        tile[: part.shape[0], : part.shape[1]] = part
+        batch[k] = cv2.resize(tile, (128, 128), interpolation=cv2.INTER_AREA)
+    detector = open_session(graph_path(DETECTOR), threads)
+    raw, logits = detector.run(["regressors", "classificators"], {"input": batch / 127.5 - 1.0})
+    boxes, points, scores = [], [], []
+    for k, (x, y, side) in enumerate(crops):
+        b, p, s = _decode(raw[k], logits[k], threshold)
+        boxes.append(b * side + [x, y, x, y])
+        points.append(p * side + [x, y])
+        scores.append(s)
+    boxes_a = np.concatenate(boxes)
+    if not len(boxes_a):
+        return FaceReport()
+    found = _weighted_nms(boxes_a, np.concatenate(points), np.concatenate(scores))
+    return FaceReport(_describe(pixels, found, threads))
+
+
+def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
+    import cv2
+
+    from photocritic.engine import graph_path, open_session
+
+    height, width = pixels.shape[:2]
+    crops, transforms = [], []
+    for box, keys, _ in found:
+        # MediaPipe's face crop: a square 1.5x the box around its centre, rotated so the eyes are level
+        right_eye, left_eye = keys[0], keys[1]
+        angle = math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])
+        centre = (box[:2] + box[2:]) / 2
+        side = 1.5 * max(box[2] - box[0], box[3] - box[1])
+        c, s = math.cos(angle), math.sin(angle)
+        scale = 192.0 / max(side, 1e-6)
+        # image -> crop: rotate by -angle about the centre, scale, move the centre to (96, 96)
+        m = np.array([[c * scale, s * scale, 0.0], [-s * scale, c * scale, 0.0]], np.float64)
+        m[:, 2] = np.array([96.0, 96.0]) - m[:, :2] @ centre
+        crops.append(cv2.warpAffine(pixels, m, (192, 192), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+        transforms.append(m)
+    mesh = open_session(graph_path(LANDMARKS), threads)
+    coords, presence = mesh.run(["conv2d_21", "conv2d_31"], {"input": np.stack(crops).astype(np.float32) / 255.0})
+    luma = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    candidates = []
+    for (box, keys, score), m, xyz, logit in zip(found, transforms, coords.reshape(len(crops), 468, 3), presence.reshape(-1)):
+        inverse = cv2.invertAffineTransform(m)
+        landmarks = xyz[:, :2].astype(np.float64) @ inverse[:, :2].T + inverse[:, 2]
+        x0, y0 = int(max(0, box[0])), int(max(0, box[1]))
+        x1, y1 = int(min(width, box[2])), int(min(height, box[3]))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        mesh_sure = 1.0 / (1.0 + math.exp(-float(np.clip(logit, -80, 80)))) >= 0.5
+        if not mesh_sure and score < 0.75:  # neither network is sure: a texture or part of a face
+            continue
+        candidates.append((box, score, landmarks, (x0, y0, x1, y1), mesh_sure and x1 - x0 >= MIN_EYE_FACE and not _turned_away(landmarks)))
+    # eyelids: both eyes of every measurable face in one batch through the eyelid model
+    eye_crops = []
+    for _, _, landmarks, _, measurable in candidates:
+        if measurable:
+            eye_crops.append(_eye_crop(pixels, landmarks[_RIGHT_EYE_CORNERS[0]], landmarks[_RIGHT_EYE_CORNERS[1]], mirror=False))
+            eye_crops.append(_eye_crop(pixels, landmarks[_LEFT_EYE_CORNERS[0]], landmarks[_LEFT_EYE_CORNERS[1]], mirror=True))
+    ears: list[float] = []
+    if eye_crops:
+        lids = open_session(graph_path(EYELIDS), threads)
+        contours = lids.run(["output_eyes_contours_and_brows"], {"input": np.stack(eye_crops).astype(np.float32) / 255.0})[0]
+        ears = [eye_aspect_ratio(c.reshape(71, 3)[:16, :2]) for c in contours]
+    faces = []
+    for box, score, landmarks, (x0, y0, x1, y1), measurable in candidates:
+        ear = None
+        if measurable:
+            ear, ears = (ears[0], ears[1]), ears[2:]
+        w = x1 - x0
+        region = pixels[y0:y1, x0:x1]
+        skin = _skin_values(luma, landmarks, w)
+        faces.append(
+            Face(
+                box=(x0, y0, w, y1 - y0),
+                score=float(score),
+                centre=(((box[0] + box[2]) / 2) / width, ((box[1] + box[3]) / 2) / height),
+                size=w / min(width, height),
+                ear=ear,
+                eyes_closed=(float(np.mean(ear)) < EAR_CLOSED) if ear is not None else None,
+                sharpness=directional_sharpness(region, cells=1) if min(region.shape[:2]) >= 8 else 0.0,
+                skin_level=float(np.median(skin)) if skin.size else float(np.median(luma[y0:y1, x0:x1])),
+                blown=float((region.max(axis=2) >= 250).mean()),
+                crushed=float((luma[y0:y1, x0:x1] <= 6).mean()),
+                landmarks=landmarks.astype(np.float32),
+            )
+        )
+    return faces
+
+
+def _turned_away(landmarks: np.ndarray) -> bool:
+    """A profile: the nose tip far nearer one eye's outer corner than the other's (eyelids foreshortened)."""
+    nose = landmarks[1]
+    right = np.linalg.norm(landmarks[33] - nose)
+    left = np.linalg.norm(landmarks[263] - nose)
+    return min(right, left) < 0.4 * max(right, left)
+
+
+def _skin_values(luma: np.ndarray, landmarks: np.ndarray, face_width: int) -> np.ndarray:
+    radius = max(1, int(face_width * 0.03))
+    height, width = luma.shape
+    values = []
+    for index in _SKIN:
+        x, y = int(round(landmarks[index, 0])), int(round(landmarks[index, 1]))
+        if 0 <= x < width and 0 <= y < height:
+            values.append(luma[max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1].reshape(-1))
+    return np.concatenate(values) if values else np.zeros(0, np.float32)
 
 
 def noise_sigma(pixels: np.ndarray) -> float:
@@ -151,18 +379,74 @@ class FrameReport:
     faces: FaceReport
     noise: float
     sharpness: float = 0.0  # directional_sharpness
+    subject_blown: float = 0.0  # share of the subject (faces, else the sharpest region) clipped to white
+    subject_crushed: float = 0.0  # ... crushed to black
+    subject_level: float = 0.0  # median luminance (0-255) of the subject
 
 
-def inspect_file(path: str | os.PathLike, find_faces: bool = True) -> FrameReport | None:
-    """Faces (with open eyes) and grain of a photo decoded at :data:`FACE_LONG_SIDE`; None if unreadable."""
+def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, float, float]:
+    """(blown, crushed, median level) of the subject: the faces if any, else the salient region.
+
+    The salient region is the 3x3 grid cell with the most gradient energy and its neighbours (what is
+    in focus is what the photographer framed), so a low-key portrait's dark background or a high-key
+    frame's white wall does not count as the subject being under- or overexposed.
+    """
+    if faces.faces:
+        weights = np.array([f.box[2] * f.box[3] for f in faces.faces], np.float64)
+        weights /= weights.sum()
+        return (
+            float(sum(w * f.blown for w, f in zip(weights, faces.faces))),
+            float(sum(w * f.crushed for w, f in zip(weights, faces.faces))),
+            float(sum(w * f.skin_level for w, f in zip(weights, faces.faces))),
+        )
+    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    h, w = luma.shape
+    if h < 3 or w < 3:
+        return float((pixels[..., :3].max(axis=-1) >= 250).mean()), float((luma <= 6).mean()), float(np.median(luma))
+    energy = np.zeros((3, 3))
+    ys = np.linspace(0, h, 4).astype(int)
+    xs = np.linspace(0, w, 4).astype(int)
+    gx = np.abs(np.diff(luma, axis=1))
+    for i in range(3):
+        for j in range(3):
+            energy[i, j] = float(gx[ys[i] : ys[i + 1], xs[j] : max(xs[j] + 1, xs[j + 1] - 1)].mean()) if ys[i + 1] > ys[i] else 0.0
+    i, j = np.unravel_index(int(np.argmax(energy)), energy.shape)
+    y0, y1 = ys[max(0, i - 1)], ys[min(3, i + 2)]
+    x0, x1 = xs[max(0, j - 1)], xs[min(3, j + 2)]
+    region = pixels[y0:y1, x0:x1, :3]
+    return float((region.max(axis=-1) >= 250).mean()), float((luma[y0:y1, x0:x1] <= 6).mean()), float(np.median(luma[y0:y1, x0:x1]))
+
+
+def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1) -> FrameReport:
+    faces = detect_faces(pixels, threads=threads) if find_faces else FaceReport()
+    blown, crushed, level = subject_exposure(pixels, faces)
+    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level)
+
+
+def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:
+    """Faces (with eye state), grain and subject exposure of a photo decoded at :data:`FACE_LONG_SIDE`;
+    None if unreadable."""
     from photocritic.imaging import PhotoError, decode_for_model
 
     try:
         decoded = decode_for_model(path, long_side=FACE_LONG_SIDE, draft_headroom=1.0)
     except PhotoError:
         return None
-    faces = detect_faces(decoded.pixels) if find_faces else FaceReport()
-    return FrameReport(faces, noise_sigma(decoded.pixels), directional_sharpness(decoded.pixels))
+    return inspect_pixels(decoded.pixels, find_faces, threads)
 
 
-__all__ = ["FACE_LONG_SIDE", "Face", "FaceReport", "FrameReport", "blinks", "detect_faces", "directional_sharpness", "inspect_file", "noise_sigma"]
+__all__ = [
+    "EAR_CLOSED",
+    "FACE_LONG_SIDE",
+    "Face",
+    "FaceReport",
+    "FrameReport",
+    "blinks",
+    "detect_faces",
+    "directional_sharpness",
+    "eye_aspect_ratio",
+    "inspect_file",
+    "inspect_pixels",
+    "noise_sigma",
+    "subject_exposure",
+]
