@@ -196,6 +196,7 @@ def make_bursts(
     prefix: str = "b",
     both_exposures: bool = False,
     start: datetime = datetime(2024, 6, 1, 9, 0, 0),
+    reuse: bool = False,
 ) -> list[Burst]:
     """One burst per source photo: the clean frame plus defective near-copies (never the source file itself).
 
@@ -231,7 +232,8 @@ def make_bursts(
                     defect = "dark" if source_ev < 0 else "bright"
                 frame = apply_defect(apply_geometry(image, geometry_kind, rng), defect, rng)
             path = out_dir / f"{prefix}{index:03d}_{frame_no}_{geometry_kind}_{defect or 'clean'}.jpg"
-            save_frame(frame, path, taken_at, camera)
+            if not (reuse and path.is_file()):  # same seed, same draws: the file on disk is this frame
+                save_frame(frame, path, taken_at, camera)
             burst.frames.append(Frame(path, source.name, frame_no == clean_at, geometry_kind, defect, taken_at))
         bursts.append(burst)
     return bursts
@@ -325,6 +327,7 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS)
     parser.add_argument("--keep", type=Path, default=None, help="build the bursts here and keep them")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: frames already there are not written again, so their scores come from the catalog")
     parser.add_argument("--split", choices=("tuning", "held-out"), default=None, help="take burst and face sources from one half only")
     parser.add_argument("--faces", type=int, default=0, help="how many face bursts from ../shared/data/faces/open (0: none)")
     parser.add_argument("--exposure-away-from-normal", action="store_true",
@@ -349,8 +352,8 @@ def main() -> None:
     singles = [p for p in singles if KNOWN_DUPLICATES.get(p.name) not in duplicated]
     work = args.keep or Path(tempfile.mkdtemp(prefix="cull-eval-"))
     try:
-        bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal)
-        face_bursts = make_bursts([p for p, _ in portraits], work / "faces", rng, frames_per_burst=(4, 6), defects=FACE_DEFECTS, geometry=("shift", "none"), prefix="f", both_exposures=True, start=datetime(2024, 6, 2, 9, 0, 0))
+        bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal, reuse=args.reuse)
+        face_bursts = make_bursts([p for p, _ in portraits], work / "faces", rng, frames_per_burst=(4, 6), defects=FACE_DEFECTS, geometry=("shift", "none"), prefix="f", both_exposures=True, start=datetime(2024, 6, 2, 9, 0, 0), reuse=args.reuse)
         files = [f.path for b in bursts + face_bursts for f in b.frames] + singles
         started = time.perf_counter()
         scorer = Scorer(catalog=work / "catalog.sqlite")
