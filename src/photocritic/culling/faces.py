@@ -294,7 +294,7 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
         transforms.append(m)
     mesh = open_session(graph_path(LANDMARKS), threads)
     coords, presence = mesh.run(["conv2d_21", "conv2d_31"], {"input": np.stack(crops).astype(np.float32) / 255.0})
-    luma = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    white, black, luma = _clip_maps(pixels)
     candidates = []
     for (box, keys, score), m, xyz, logit in zip(found, transforms, coords.reshape(len(crops), 468, 3), presence.reshape(-1)):
         inverse = cv2.invertAffineTransform(m)
@@ -341,8 +341,8 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
                 eyes_closed=(float(np.mean(ear)) < EAR_CLOSED) if ear is not None else None,
                 sharpness=directional_sharpness(region, cells=1) if min(region.shape[:2]) >= 8 else 0.0,
                 skin_level=float(np.median(skin)) if skin.size else float(np.median(luma[y0:y1, x0:x1])),
-                blown=float((region.max(axis=2) >= 250).mean()),
-                crushed=float((luma[y0:y1, x0:x1] <= 6).mean()),
+                blown=float(white[y0:y1, x0:x1].mean()),
+                crushed=float(black[y0:y1, x0:x1].mean()),
                 landmarks=landmarks.astype(np.float32),
             )
         )
@@ -425,6 +425,53 @@ class FrameReport:
     subject_blown: float = 0.0  # share of the subject (faces, else the sharpest region) clipped to white
     subject_crushed: float = 0.0  # ... crushed to black
     subject_level: float = 0.0  # median luminance (0-255) of the subject
+    cells: dict | None = None  # 3x3 grid: energy, white, black, level, pixels (see _cells)
+
+
+def _clip_maps(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(white, black, luma): clipping judged on a 5x5 box mean, so sensor noise does not dither a blown
+    area below the white point (nor a blur's soft edge count), while a real blown area stays blown."""
+    import cv2
+
+    rgb = pixels[..., :3]
+    luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    smooth = cv2.blur(rgb, (5, 5)) if min(rgb.shape[:2]) >= 5 else rgb
+    smooth_luma = smooth.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return smooth.max(axis=-1) >= 250, smooth_luma <= 6, luma
+
+
+def _cells(white: np.ndarray, black: np.ndarray, luma: np.ndarray, n: int = 3) -> dict[str, list[float]]:
+    """Per cell of an n x n grid (row-major): gradient energy, shares clipped white / black, median luma."""
+    h, w = luma.shape
+    ys = np.linspace(0, h, n + 1).astype(int)
+    xs = np.linspace(0, w, n + 1).astype(int)
+    gx = np.abs(np.diff(luma, axis=1)) if w > 1 else np.zeros((h, 1), np.float32)
+    out: dict[str, list[float]] = {"energy": [], "white": [], "black": [], "level": [], "pixels": []}
+    for i in range(n):
+        for j in range(n):
+            y0, y1, x0, x1 = ys[i], max(ys[i + 1], ys[i] + 1), xs[j], max(xs[j + 1], xs[j] + 1)
+            y0, x0 = min(y0, h - 1), min(x0, w - 1)
+            g = gx[y0:y1, x0 : min(x1, gx.shape[1])]
+            out["energy"].append(float(g.mean()) if g.size else 0.0)
+            out["white"].append(float(white[y0:y1, x0:x1].mean()))
+            out["black"].append(float(black[y0:y1, x0:x1].mean()))
+            out["level"].append(float(np.median(luma[y0:y1, x0:x1])))
+            out["pixels"].append(float((y1 - y0) * (x1 - x0)))
+    return out
+
+
+def salient_cells(energy: np.ndarray, n: int = 3) -> list[int]:
+    """The cell with the most (summed) gradient energy and its neighbours: where the subject is."""
+    i, j = divmod(int(np.argmax(energy)), n)
+    return [a * n + b for a in range(max(0, i - 1), min(n, i + 2)) for b in range(max(0, j - 1), min(n, j + 2))]
+
+
+def region_exposure(cells: dict[str, list[float]], chosen: list[int]) -> tuple[float, float, float]:
+    """(blown, crushed, level) over the *chosen* cells, weighted by their pixels."""
+    weights = np.array([cells["pixels"][k] for k in chosen], np.float64)
+    weights /= max(weights.sum(), 1e-9)
+    pick = lambda key: float(sum(wt * cells[key][k] for wt, k in zip(weights, chosen)))  # noqa: E731
+    return pick("white"), pick("black"), pick("level")
 
 
 def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, float, float]:
@@ -432,7 +479,8 @@ def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, floa
 
     The salient region is the 3x3 grid cell with the most gradient energy and its neighbours (what is
     in focus is what the photographer framed), so a low-key portrait's dark background or a high-key
-    frame's white wall does not count as the subject being under- or overexposed.
+    frame's white wall does not count as the subject being under- or overexposed. Inside a group,
+    culling chooses the region once for all frames (:func:`salient_cells` over their summed energies).
     """
     if faces.faces:
         weights = np.array([f.box[2] * f.box[3] for f in faces.faces], np.float64)
@@ -442,28 +490,17 @@ def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, floa
             float(sum(w * f.crushed for w, f in zip(weights, faces.faces))),
             float(sum(w * f.skin_level for w, f in zip(weights, faces.faces))),
         )
-    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    h, w = luma.shape
-    if h < 3 or w < 3:
-        return float((pixels[..., :3].max(axis=-1) >= 250).mean()), float((luma <= 6).mean()), float(np.median(luma))
-    energy = np.zeros((3, 3))
-    ys = np.linspace(0, h, 4).astype(int)
-    xs = np.linspace(0, w, 4).astype(int)
-    gx = np.abs(np.diff(luma, axis=1))
-    for i in range(3):
-        for j in range(3):
-            energy[i, j] = float(gx[ys[i] : ys[i + 1], xs[j] : max(xs[j] + 1, xs[j + 1] - 1)].mean()) if ys[i + 1] > ys[i] else 0.0
-    i, j = np.unravel_index(int(np.argmax(energy)), energy.shape)
-    y0, y1 = ys[max(0, i - 1)], ys[min(3, i + 2)]
-    x0, x1 = xs[max(0, j - 1)], xs[min(3, j + 2)]
-    region = pixels[y0:y1, x0:x1, :3]
-    return float((region.max(axis=-1) >= 250).mean()), float((luma[y0:y1, x0:x1] <= 6).mean()), float(np.median(luma[y0:y1, x0:x1]))
+    white, black, luma = _clip_maps(pixels)
+    cells = _cells(white, black, luma)
+    return region_exposure(cells, salient_cells(np.array(cells["energy"])))
 
 
 def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1) -> FrameReport:
     faces = detect_faces(pixels, threads=threads) if find_faces else FaceReport()
     blown, crushed, level = subject_exposure(pixels, faces)
-    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level)
+    white, black, luma = _clip_maps(pixels)
+    cells = _cells(white, black, luma)
+    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells)
 
 
 def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:
@@ -491,5 +528,7 @@ __all__ = [
     "inspect_file",
     "inspect_pixels",
     "noise_sigma",
+    "region_exposure",
+    "salient_cells",
     "subject_exposure",
 ]

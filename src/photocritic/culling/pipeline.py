@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from photocritic.culling.faces import FrameReport, blinks, inspect_file
+from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_exposure, salient_cells
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
@@ -136,6 +136,11 @@ def cull_scored(
         known = [r for r in group_reports if r is not None]
         reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
         closed = {usable[row]: (blinks(r.faces, reference.faces) if r is not None and reference is not None else 0) for row, r in zip(rows, group_reports)}
+        # without faces in every frame the subject is one region, chosen once for the whole group
+        region = None
+        if known and not all(r.faces.count for r in known) and all(r.cells for r in known):
+            energy = sum(np.array(r.cells["energy"]) / max(float(np.max(r.cells["energy"])), 1e-9) for r in known)
+            region = salient_cells(energy)
         candidates = []
         for row in rows:
             i = usable[row]
@@ -149,7 +154,7 @@ def cull_scored(
                     closed_eyes=closed[i],
                     grain=report.noise if report is not None else None,
                     sharpness=report.sharpness if report is not None else None,
-                    **_subject_evidence(report),
+                    **_subject_evidence(report, region),
                 )
             )
         sims = unit[rows] @ unit[rows].T if len(rows) > 1 else None
@@ -169,21 +174,25 @@ def cull_scored(
     return [out[i] for i in order]
 
 
-def _subject_evidence(report: FrameReport | None) -> dict:
-    """Candidate fields from a frame report: the subject's exposure in stops, its clipping, face sharpness."""
+def _subject_evidence(report: FrameReport | None, region: list[int] | None = None) -> dict:
+    """Candidate fields from a frame report: the subject's exposure in stops, its clipping, face sharpness.
+    *region*: the group's salient cells, used instead of the faces when not every frame has one."""
     if report is None:
         return {}
-    level = min(max(report.subject_level, 0.5), 255.0) / 255.0
+    blown, crushed, level = report.subject_blown, report.subject_crushed, report.subject_level
+    if region is not None and report.cells:
+        blown, crushed, level = region_exposure(report.cells, region)
+    level = min(max(level, 0.5), 255.0) / 255.0
     linear = level / 12.92 if level <= 0.04045 else ((level + 0.055) / 1.055) ** 2.4
     ev = math.log2(linear / 0.18)
-    faces = report.faces.faces
+    faces = report.faces.faces if region is None else []
     if faces:
         ev -= SKIN_ABOVE_GREY  # skin is normally exposed a little above mid-grey
     largest = max(faces, key=lambda f: f.box[2] * f.box[3]) if faces else None
     return {
         "subject_ev": round(ev, 3),
-        "subject_blown": round(report.subject_blown, 4),
-        "subject_crushed": round(report.subject_crushed, 4),
+        "subject_blown": round(blown, 4),
+        "subject_crushed": round(crushed, 4),
         "face_sharpness": round(largest.sharpness, 4) if largest is not None else None,
     }
 
