@@ -294,7 +294,6 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
         transforms.append(m)
     mesh = open_session(graph_path(LANDMARKS), threads)
     coords, presence = mesh.run(["conv2d_21", "conv2d_31"], {"input": np.stack(crops).astype(np.float32) / 255.0})
-    white, black, luma = _clip_maps(pixels)
     candidates = []
     for (box, keys, score), m, xyz, logit in zip(found, transforms, coords.reshape(len(crops), 468, 3), presence.reshape(-1)):
         inverse = cv2.invertAffineTransform(m)
@@ -330,10 +329,15 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
         ear = ears.get(k)
         w = x1 - x0
         region = pixels[y0:y1, x0:x1]
-        skin = _skin_values(luma, landmarks, w)
+        # clipping and skin on the face's own neighbourhood only (the whole photo costs ~5 ms more)
+        mx0, my0 = max(0, x0 - w // 4), max(0, y0 - (y1 - y0) // 4)
+        mx1, my1 = min(width, x1 + w // 4), min(height, y1 + (y1 - y0) // 4)
+        white, black, luma = _clip_maps(pixels[my0:my1, mx0:mx1])
+        skin = _skin_values(luma, landmarks - [mx0, my0], w)
+        x0, y0, x1, y1 = x0 - mx0, y0 - my0, x1 - mx0, y1 - my0
         faces.append(
             Face(
-                box=(x0, y0, w, y1 - y0),
+                box=(x0 + mx0, y0 + my0, w, y1 - y0),
                 score=float(score),
                 centre=(((box[0] + box[2]) / 2) / width, ((box[1] + box[3]) / 2) / height),
                 size=w / min(width, height),
@@ -497,9 +501,9 @@ def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, floa
 
 def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1) -> FrameReport:
     faces = detect_faces(pixels, threads=threads) if find_faces else FaceReport()
-    blown, crushed, level = subject_exposure(pixels, faces)
     white, black, luma = _clip_maps(pixels)
     cells = _cells(white, black, luma)
+    blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
     return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells)
 
 
