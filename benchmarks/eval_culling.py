@@ -13,8 +13,20 @@ and we report:
 * pick accuracy: the share of bursts whose pick is the clean frame;
 * unrelated photos wrongly merged with anything.
 
-    python benchmarks/eval_culling.py                      # 40 bursts + the other photos as singles
-    python benchmarks/eval_culling.py --bursts 20 --seed 1
+    python benchmarks/eval_culling.py --split held-out --seed 100 --faces 12   # what docs/culling.md reports first
+    python benchmarks/eval_culling.py --split tuning --seed 0 --faces 12       # what ranking changes are tried on
+    python benchmarks/eval_culling.py --bursts 20 --seed 1                     # sources from all photos (before the split)
+
+Held out means held out: ``--split`` takes burst sources only from one half of ../shared/data/photos,
+fixed by a hash of the file name (:func:`photo_split`), and face bursts only from that half of
+../shared/data/faces/open (the person-level split of ``benchmarks/eval_faces.py``). Seeds 0-9 were used
+while developing; seeds from 100 up are drawn for held-out runs only. The photos not made into bursts
+stay in the mix, unchanged, as unrelated singles.
+
+Face bursts (``--faces N``): a real portrait with open eyes, untouched, plus copies that are shifted a
+little and carry one defect each: blurred, shaken, skin blown (brightened 1.6-2.2x, then clipped), darkened
+1-2 stops, or noisy; always at least one brighter and one darker copy, so exposure is tested in both
+directions.
 
 The same synthesis is used by tests/culling (imported from this file).
 """
@@ -47,6 +59,29 @@ MIN_SIDE = 256
 
 GEOMETRY = ("shift", "crop", "rotate", "none")
 DEFECTS = ("blur", "motion", "dark", "bright", "noise")
+FACE_DEFECTS = ("blur", "motion", "blown", "dark", "noise")
+SHARED_FACES = SHARED_PHOTOS.parent / "faces"
+
+
+def photo_split(name: str) -> str:
+    """'tuning' or 'held-out' for a photo of ../shared/data/photos, by a hash of its file name (fixed)."""
+    import hashlib
+
+    return "tuning" if hashlib.sha1(name.encode()).digest()[0] % 2 == 0 else "held-out"
+
+
+def face_sources(split: str | None, folder: Path = SHARED_FACES) -> list[tuple[Path, str]]:
+    """(photo, name of the same photo in ../photos or '') for the open-eyed portraits of one split."""
+    import csv
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_faces", ROOT / "benchmarks" / "eval_faces.py")
+    faces_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(faces_module)
+    with open(folder / "MANIFEST.tsv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["state"] == "open"]
+    chosen = [r for r in rows if split is None or faces_module.split_of(r["file"]) == split]
+    return [(folder / r["file"], Path(r["path_in_source"]).name if "metadata-extractor-images" in r["source"] else "") for r in chosen]
 
 
 @dataclass
@@ -123,6 +158,9 @@ def apply_defect(image: Image.Image, kind: str, rng: random.Random) -> Image.Ima
         linear = np.clip(linear, 0, 1)
         srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
         return Image.fromarray((srgb * 255 + 0.5).astype(np.uint8))
+    if kind == "blown":  # a flash or a wrong setting: brightened 1.6-2.2x in sRGB, skin clipped to white
+        pixels = np.asarray(image, dtype=np.float32) * rng.uniform(1.6, 2.2)
+        return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     if kind == "noise":  # high ISO: Gaussian noise, sigma 10-18 levels
         pixels = np.asarray(image, dtype=np.float32)
         noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(10, 18), pixels.shape)
@@ -153,6 +191,12 @@ def make_bursts(
     long_side: int = 1024,
     exif_share: float = 0.5,
     exposure_away_from_normal: bool = False,
+    defects: tuple[str, ...] = DEFECTS,
+    geometry: tuple[str, ...] = GEOMETRY,
+    prefix: str = "b",
+    both_exposures: bool = False,
+    start: datetime = datetime(2024, 6, 1, 9, 0, 0),
+    reuse: bool = False,
 ) -> list[Burst]:
     """One burst per source photo: the clean frame plus defective near-copies (never the source file itself).
 
@@ -164,7 +208,6 @@ def make_bursts(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     bursts = []
-    start = datetime(2024, 6, 1, 9, 0, 0)
     for index, source in enumerate(sources):
         image = _load(source, long_side)
         working = image.copy()
@@ -174,21 +217,24 @@ def make_bursts(
         burst = Burst(source=source.name, with_exif=with_exif)
         count = rng.randint(*frames_per_burst)
         clean_at = rng.randrange(count)
+        # with both_exposures the first two defective frames are one brighter and one darker copy
+        forced = [d for d in ("blown" if "blown" in defects else "bright", "dark")] if both_exposures else []
         base = start + timedelta(minutes=7 * index)
         camera = ("Synthetic", f"Burst Cam {index % 3}")
         for frame_no in range(count):
             taken_at = base + timedelta(seconds=0.35 * frame_no) if with_exif else None
             if frame_no == clean_at:
-                geometry, defect, frame = "none", None, image
+                geometry_kind, defect, frame = "none", None, image
             else:
-                geometry = rng.choice(GEOMETRY)
-                defect = rng.choice(DEFECTS)
+                geometry_kind = rng.choice(geometry)
+                defect = forced.pop(0) if forced else rng.choice(defects)
                 if exposure_away_from_normal and defect in ("dark", "bright") and abs(source_ev) > 1.0:
                     defect = "dark" if source_ev < 0 else "bright"
-                frame = apply_defect(apply_geometry(image, geometry, rng), defect, rng)
-            path = out_dir / f"b{index:03d}_{frame_no}_{geometry}_{defect or 'clean'}.jpg"
-            save_frame(frame, path, taken_at, camera)
-            burst.frames.append(Frame(path, source.name, frame_no == clean_at, geometry, defect, taken_at))
+                frame = apply_defect(apply_geometry(image, geometry_kind, rng), defect, rng)
+            path = out_dir / f"{prefix}{index:03d}_{frame_no}_{geometry_kind}_{defect or 'clean'}.jpg"
+            if not (reuse and path.is_file()):  # same seed, same draws: the file on disk is this frame
+                save_frame(frame, path, taken_at, camera)
+            burst.frames.append(Frame(path, source.name, frame_no == clean_at, geometry_kind, defect, taken_at))
         bursts.append(burst)
     return bursts
 
@@ -209,7 +255,25 @@ def pairwise_scores(truth: dict[str, str], predicted: dict[str, object]) -> dict
     return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
 
 
-def evaluate(bursts: list[Burst], singles: list[Path], records: list[dict]) -> dict:
+def evaluate(bursts: list[Burst], singles: list[Path], records: list[dict], face_bursts: list[Burst] | None = None) -> dict:
+    """Grouping and pick figures; face bursts count in the grouping and get their own pick figure."""
+    face_bursts = face_bursts or []
+    result = _evaluate(bursts + face_bursts, singles, records)
+    by_path = {os.path.realpath(r["path"]): r for r in records}
+    wrong_faces = [w for w in result["wrong_picks"] if w["burst"] in {b.source for b in face_bursts}]
+    photo_wrong = [w for w in result["wrong_picks"] if w not in wrong_faces]
+    result["pick_clean"] = 1 - len(photo_wrong) / len(bursts) if bursts else 1.0
+    result["face_bursts"] = len(face_bursts)
+    result["face_pick_clean"] = 1 - len(wrong_faces) / len(face_bursts) if face_bursts else float("nan")
+    result["wrong_face_picks"] = wrong_faces
+    result["wrong_picks"] = photo_wrong
+    result["bursts"] = len(bursts)
+    # a blink is claimed only with landmark evidence: these portraits all have open eyes
+    result["false_blinks"] = [Path(p).name for b in face_bursts for f in b.frames for p in [os.path.realpath(f.path)] if (by_path[p].get("closed_eyes") or 0) > 0]
+    return result
+
+
+def _evaluate(bursts: list[Burst], singles: list[Path], records: list[dict]) -> dict:
     by_path = {os.path.realpath(r["path"]): r for r in records}
     truth: dict[str, str] = {}
     for burst in bursts:
@@ -263,6 +327,9 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS)
     parser.add_argument("--keep", type=Path, default=None, help="build the bursts here and keep them")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: frames already there are not written again, so their scores come from the catalog")
+    parser.add_argument("--split", choices=("tuning", "held-out"), default=None, help="take burst and face sources from one half only")
+    parser.add_argument("--faces", type=int, default=0, help="how many face bursts from ../shared/data/faces/open (0: none)")
     parser.add_argument("--exposure-away-from-normal", action="store_true",
                         help="exposure defects on a photo already over a stop off push it further off, never back to normal")
     args = parser.parse_args()
@@ -271,16 +338,23 @@ def main() -> None:
     from photocritic.scoring import Scorer
 
     rng = random.Random(args.seed)
-    photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg") and _big_enough(p))
+    portraits = face_sources(args.split) if args.faces else []
+    rng.shuffle(portraits)
+    portraits = portraits[: args.faces]
+    same_as_portrait = {name for _, name in portraits if name}  # the same photo is also in ../photos
+    photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg") and _big_enough(p) and p.name not in same_as_portrait)
     rng.shuffle(photos)
-    sources, singles = photos[: args.bursts], photos[args.bursts :]
+    eligible = [p for p in photos if args.split is None or photo_split(p.name) == args.split]
+    sources = eligible[: args.bursts]
+    singles = [p for p in photos if p not in sources]
     # a source's re-saved duplicate belongs to its burst, not among the unrelated photos
     duplicated = {KNOWN_DUPLICATES[p.name] for p in sources if p.name in KNOWN_DUPLICATES}
     singles = [p for p in singles if KNOWN_DUPLICATES.get(p.name) not in duplicated]
     work = args.keep or Path(tempfile.mkdtemp(prefix="cull-eval-"))
     try:
-        bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal)
-        files = [f.path for b in bursts for f in b.frames] + singles
+        bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal, reuse=args.reuse)
+        face_bursts = make_bursts([p for p, _ in portraits], work / "faces", rng, frames_per_burst=(4, 6), defects=FACE_DEFECTS, geometry=("shift", "none"), prefix="f", both_exposures=True, start=datetime(2024, 6, 2, 9, 0, 0), reuse=args.reuse)
+        files = [f.path for b in bursts + face_bursts for f in b.frames] + singles
         started = time.perf_counter()
         scorer = Scorer(catalog=work / "catalog.sqlite")
         try:
@@ -288,17 +362,22 @@ def main() -> None:
         finally:
             scorer.close()
         elapsed = time.perf_counter() - started
-        result = evaluate(bursts, singles, records)
+        result = evaluate(bursts, singles, records, face_bursts)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{result['bursts']} bursts ({result['frames']} frames) + {result['singles']} unrelated photos, seed {args.seed}, {elapsed:.0f} s")
+    print(f"{result['bursts']} bursts + {result['face_bursts']} face bursts ({result['frames']} frames) + {result['singles']} unrelated photos, "
+          f"split {args.split or 'none'}, seed {args.seed}, {elapsed:.0f} s")
     for name, part in (("all", result), ("bursts with EXIF times", result["exif"]), ("bursts without EXIF", result["no_exif"])):
         print(f"  {name:24s} pairwise precision {part['precision']:.3f}  recall {part['recall']:.3f}  F1 {part['f1']:.3f}")
     print(f"  pick is the clean frame in {result['pick_clean'] * 100:.1f}% of bursts")
+    if result["face_bursts"]:
+        print(f"  pick is the clean frame in {result['face_pick_clean'] * 100:.1f}% of face bursts; frames claimed to blink: {len(result['false_blinks'])} {result['false_blinks'][:5]}")
+        for miss in result["wrong_face_picks"]:
+            print(f"    wrong face pick: {miss}")
     print(f"  unrelated photos merged into a group: {len(result['merged_singles'])} {result['merged_singles'][:10]}")
     for miss in result["wrong_picks"]:
         print(f"    wrong pick: {miss}")

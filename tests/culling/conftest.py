@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXIF_SOURCES = ["Canon EOS 350D.jpg", "Nikon D3100.jpg", "Apple iPhone 5.jpg"]
 PLAIN_SOURCES = ["Canon PowerShot G11.jpg", "Olympus E-20.jpg"]
 SINGLES = ["Canon EOS 450D.jpg", "Nokia Lumia 800.jpg", "Sony DSC-H9.jpg", "Kodak DX4900 Zoom.jpg", "Pentax Optio 430.jpg", "Apple iPhone 4.jpg"]
-FACE_SOURCE = "metadata-extractor-dotnet issue 51.jpg"
+#: the studio portrait of issue 16: a normal low-key exposure with her eyes open
+FACE_SOURCE = "Canon EOS 7D.jpg"
 
 
 def load_eval_module():
@@ -32,26 +33,9 @@ def evalmod():
     return load_eval_module()
 
 
-def close_eyes(image: Image.Image) -> Image.Image:
-    """Blur the eye band of every face whose eyes the cascade finds: a stand-in for a blink."""
-    from photocritic.culling.faces import FACE_LONG_SIDE, detect_faces
-
-    scale = max(image.size) / FACE_LONG_SIDE
-    small = image.copy()
-    small.thumbnail((FACE_LONG_SIDE, FACE_LONG_SIDE))
-    out = image.copy()
-    for face in detect_faces(np.asarray(small)).faces:
-        if not face.eyes:
-            continue
-        x, y, w, h = (int(v * scale) for v in face.box)
-        band = (x + int(w * 0.12), y + int(h * 0.2), x + int(w * 0.88), y + int(h * 0.5))
-        out.paste(out.crop(band).filter(ImageFilter.GaussianBlur(w * 0.05)), band[:2])
-    return out
-
-
 @pytest.fixture(scope="session")
 def burst_set(shared_data, tmp_path_factory, evalmod):
-    """Bursts with and without EXIF times, a blink burst, and unrelated singles."""
+    """Bursts with and without EXIF times, a portrait burst, and unrelated singles."""
     from datetime import datetime, timedelta
 
     photos = shared_data / "photos"
@@ -59,16 +43,15 @@ def burst_set(shared_data, tmp_path_factory, evalmod):
     rng = random.Random(7)
     with_exif = evalmod.make_bursts([photos / n for n in EXIF_SOURCES], work / "exif", rng, exif_share=1.0)
     without = evalmod.make_bursts([photos / n for n in PLAIN_SOURCES], work / "plain", rng, exif_share=0.0)
-    # a portrait burst: the clean frame, a blink, and a slightly shifted frame
+    # issue 16's portrait burst: the untouched low-key studio frame, a blurred copy, a copy brightened
+    # 1.6x (skin blown), and a shifted copy darkened 1.5 stops
     face_dir = work / "face"
     face_dir.mkdir()
     base = evalmod._load(photos / FACE_SOURCE, 1024)
     start = datetime(2024, 7, 1, 15, 0, 0)
-    face_frames = {
-        "clean": base,
-        "blink": close_eyes(base),
-        "shift_blink": close_eyes(evalmod.apply_geometry(base, "shift", rng)),
-    }
+    brighter = Image.fromarray(np.clip(np.asarray(base, np.float32) * 1.6, 0, 255).astype(np.uint8))
+    darker = evalmod.apply_defect(evalmod.apply_geometry(base, "shift", rng), "dark", random.Random(3))
+    face_frames = {"clean": base, "blurred": base.filter(ImageFilter.GaussianBlur(4)), "blown": brighter, "dark": darker}
     face_paths = {}
     for n, (name, image) in enumerate(face_frames.items()):
         path = face_dir / f"portrait_{n}_{name}.jpg"

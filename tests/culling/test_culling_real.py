@@ -58,12 +58,29 @@ def test_blurred_frames_say_so(culled, burst_set):
     assert all(any(w in reason for reason in r["reasons"] for w in wording) for r in blurred), [r["reasons"] for r in blurred]
 
 
-def test_the_blink_loses_and_is_called_a_blink(culled, burst_set):
+def test_the_portrait_keeps_the_clean_frame_and_says_why_truly(culled, burst_set):
+    """Issue 16: the blown copy must not win, the clean low-key frame is not "underexposed", nobody blinks."""
     face = {name: _rec(culled, path) for name, path in burst_set["face"].items()}
     assert len({r["group"] for r in face.values()}) == 1
     assert face["clean"]["pick"], [(n, r["reasons"]) for n, r in face.items()]
-    assert "eyes closed" in face["blink"]["reasons"]
-    assert face["clean"]["faces"] >= 1 and face["blink"]["closed_eyes"] == 1
+    assert face["clean"]["faces"] >= 1
+    assert all(r["closed_eyes"] == 0 for r in face.values()), [(n, r["closed_eyes"]) for n, r in face.items()]
+    assert not any("eyes closed" in reason for r in face.values() for reason in r["reasons"])
+    assert not any("underexposed" in reason for reason in face["clean"]["reasons"])
+    assert any("highlights blown" in reason for reason in face["blown"]["reasons"]), face["blown"]["reasons"]
+
+
+def test_reasons_follow_the_users_pick(culled, burst_set):
+    """After the user keeps the blurred frame, its reasons say so, and the others' are relative to it."""
+    from photocritic.culling import reasons_after_pick
+
+    face = {name: _rec(culled, path) for name, path in burst_set["face"].items()}
+    group = [r for r in culled["records"] if r["group"] == face["clean"]["group"]]
+    reasons = reasons_after_pick(group, face["blurred"]["path"])
+    kept = reasons[face["blurred"]["path"]]
+    assert kept[0] == "your pick" and not any(w in " ".join(kept) for w in ("blurred", "less sharp", "eyes closed"))
+    assert not any("blurred" in r or "less sharp" in r for r in reasons[face["clean"]["path"]])
+    assert reasons_after_pick(group, face["clean"]["path"])[face["clean"]["path"]] == face["clean"]["reasons"]
 
 
 def test_pairwise_precision_recall_are_reported(culled, burst_set, evalmod, record_property, capsys):

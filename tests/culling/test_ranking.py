@@ -54,3 +54,56 @@ def test_grain_in_most_frames_does_not_hide_the_clean_one():
     ranked = {r.index: r for r in rank_group([clean, *grainy])}
     assert ranked[0].pick
     assert all("noisier than the others" in ranked[i].reasons for i in (1, 2))
+
+
+def test_a_spoiled_subject_never_beats_one_that_holds_it():
+    """Skin blown in a brighter copy that the model likes and that measures sharper: still below the clean frame."""
+    clean = Candidate(0, 5.0, tech(exposure_ev=-1.6), faces=1, subject_ev=0.2, subject_blown=0.0, subject_crushed=0.0, face_sharpness=2.0)
+    blown = Candidate(1, 6.5, tech(exposure_ev=-0.2, highlights_clipped=0.2), faces=1, subject_ev=1.6, subject_blown=0.4, subject_crushed=0.0, face_sharpness=2.3)
+    soft = Candidate(2, 5.0, tech(exposure_ev=-1.6), faces=1, subject_ev=0.2, subject_blown=0.0, subject_crushed=0.0, face_sharpness=1.0)
+    ranked = {r.index: r for r in rank_group([clean, blown, soft])}
+    assert ranked[0].pick
+    assert ranked[1].rank == 3, "a blown face ranks below even a soft frame that holds the skin"
+    assert any("highlights blown on the face" in reason for reason in ranked[1].reasons)
+
+
+def test_a_low_key_frame_with_its_subject_right_is_not_underexposed():
+    low_key = Candidate(0, 5.0, tech(exposure_ev=-2.1), faces=1, subject_ev=0.1, subject_blown=0.0, subject_crushed=0.0)
+    brighter = Candidate(1, 5.2, tech(exposure_ev=-0.6), faces=1, subject_ev=1.6, subject_blown=0.01, subject_crushed=0.0)
+    ranked = {r.index: r for r in rank_group([low_key, brighter])}
+    assert ranked[0].pick
+    assert not any("underexposed" in reason for r in ranked.values() for reason in r.reasons)
+
+
+def test_no_landmark_evidence_no_blink():
+    """Faces found but no eyes measured closed (closed_eyes 0): nobody is said to blink."""
+    ranked = rank_group([Candidate(0, 5.0, tech(), faces=2), Candidate(1, 5.5, tech(), faces=1), Candidate(2, 5.2, tech(), faces=None)])
+    assert not any("eyes closed" in reason for r in ranked for reason in r.reasons)
+
+
+def test_reasons_are_relative_to_the_users_pick():
+    """The user keeps the blinking frame: it is 'your pick' with no reason against it, and the frame
+    that was suggested is not said to blink or to be worse."""
+    open_eyes = Candidate(0, 5.0, tech(), faces=1, closed_eyes=0)
+    blink = Candidate(1, 5.4, tech(sharpness_peak=2.6), faces=1, closed_eyes=1)
+    suggested = {r.index: r for r in rank_group([open_eyes, blink])}
+    assert suggested[0].pick and "eyes closed" in suggested[1].reasons
+    overridden = {r.index: r for r in rank_group([open_eyes, blink], pick=1)}
+    assert overridden[1].pick and overridden[1].rank == 1 and overridden[1].reasons[0] == "your pick"
+    assert not any(w in reason for reason in overridden[1].reasons for w in ("eyes closed", "blurred", "less sharp"))
+    assert not any("eyes closed" in reason for reason in overridden[0].reasons)
+    assert overridden[0].rank == 2
+
+
+def test_evidence_round_trips():
+    c = Candidate(3, 5.5, tech(), faces=1, closed_eyes=1, grain=2.0, sharpness=2.5, subject_ev=0.3, subject_blown=0.01, subject_crushed=0.0, face_sharpness=1.9)
+    back = Candidate.from_evidence(3, c.evidence())
+    assert back == c
+
+
+def test_blown_skin_does_not_become_the_norm_when_most_copies_are_blown():
+    clean = Candidate(0, 5.0, tech(), faces=1, subject_ev=0.3, subject_blown=0.01, subject_crushed=0.0, face_sharpness=2.0)
+    blown = [Candidate(i, 6.0, tech(exposure_ev=1.2), faces=1, subject_ev=1.9, subject_blown=0.5, subject_crushed=0.0, face_sharpness=2.1) for i in (1, 2, 3)]
+    ranked = {r.index: r for r in rank_group([clean, *blown])}
+    assert ranked[0].pick
+    assert all(any("highlights blown on the face" in reason for reason in ranked[i].reasons) for i in (1, 2, 3))

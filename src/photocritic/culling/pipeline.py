@@ -1,6 +1,7 @@
 """Score -> group -> inspect look-alikes -> rank: one record per photo, as `photocritic cull` prints it."""
 from __future__ import annotations
 
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -8,13 +9,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from photocritic.culling.faces import FrameReport, blinks, inspect_file
+from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_exposure, salient_cells
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
 
 #: Photos whose local features are kept in memory at once while grouping (least recently used go first).
 KEYPOINT_CACHE = 2048
+
+#: Stops above mid-grey at which skin is normally exposed (light skin reflects ~35%, dark ~10%: a middle).
+SKIN_ABOVE_GREY = 0.5
 
 #: Length of the backbone embedding at the end of each catalog feature vector.
 EMBED_DIM = 1280
@@ -132,6 +136,11 @@ def cull_scored(
         known = [r for r in group_reports if r is not None]
         reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
         closed = {usable[row]: (blinks(r.faces, reference.faces) if r is not None and reference is not None else 0) for row, r in zip(rows, group_reports)}
+        # without faces in every frame the subject is one region, chosen once for the whole group
+        region = None
+        if known and not all(r.faces.count for r in known) and all(r.cells for r in known):
+            energy = sum(np.array(r.cells["energy"]) / max(float(np.max(r.cells["energy"])), 1e-9) for r in known)
+            region = salient_cells(energy)
         candidates = []
         for row in rows:
             i = usable[row]
@@ -145,19 +154,65 @@ def cull_scored(
                     closed_eyes=closed[i],
                     grain=report.noise if report is not None else None,
                     sharpness=report.sharpness if report is not None else None,
+                    **_subject_evidence(report, region),
                 )
             )
         sims = unit[rows] @ unit[rows].T if len(rows) > 1 else None
+        evidence = {c.index: c.evidence() for c in candidates}
+        position = {c.index: k for k, c in enumerate(candidates)}
         for ranked in rank_group(candidates, weights, sims):
             i = ranked.index
             report = reports.get(i)
             out[i] = _record(records[i], group_id, len(rows), ranked.rank, ranked.pick, ranked.quality, ranked.reasons, report, faces, closed[i])
+            if len(rows) > 1:
+                out[i]["evidence"] = {**evidence[i], "similarities": [round(float(v), 4) for v in sims[position[i]]]}
     for i in range(n):
         if not out[i]:
             reason = records[i]["error"] or "no embedding in the catalog"
             out[i] = _record(records[i], None, None, None, None, None, [f"could not be judged: {reason}"], None, faces, None)
     order = sorted(range(n), key=lambda i: (out[i]["group"] is None, out[i]["group"] or 0, out[i]["rank"] or 0))
     return [out[i] for i in order]
+
+
+def _subject_evidence(report: FrameReport | None, region: list[int] | None = None) -> dict:
+    """Candidate fields from a frame report: the subject's exposure in stops, its clipping, face sharpness.
+    *region*: the group's salient cells, used instead of the faces when not every frame has one."""
+    if report is None:
+        return {}
+    blown, crushed, level = report.subject_blown, report.subject_crushed, report.subject_level
+    if region is not None and report.cells:
+        blown, crushed, level = region_exposure(report.cells, region)
+    level = min(max(level, 0.5), 255.0) / 255.0
+    linear = level / 12.92 if level <= 0.04045 else ((level + 0.055) / 1.055) ** 2.4
+    ev = math.log2(linear / 0.18)
+    faces = report.faces.faces if region is None else []
+    if faces:
+        ev -= SKIN_ABOVE_GREY  # skin is normally exposed a little above mid-grey
+    largest = max(faces, key=lambda f: f.box[2] * f.box[3]) if faces else None
+    return {
+        "subject_ev": round(ev, 3),
+        "subject_blown": round(blown, 4),
+        "subject_crushed": round(crushed, 4),
+        "face_sharpness": round(largest.sharpness, 4) if largest is not None else None,
+    }
+
+
+def reasons_after_pick(group_records: list[dict], pick_path: str, weights: RankWeights | None = None) -> dict[str, list[str]]:
+    """Reasons for each photo of one group (records as :func:`cull_scored` returns them, with their
+    ``evidence``) when the user keeps *pick_path* instead of the suggested pick: path -> reasons, every
+    one of them said relative to the user's pick. Records without evidence keep their reasons."""
+    with_evidence = [r for r in group_records if r.get("evidence")]
+    if len(with_evidence) < 2 or not any(r["path"] == pick_path for r in with_evidence):
+        return {r["path"]: list(r.get("reasons") or []) for r in group_records}
+    candidates = [Candidate.from_evidence(k, r["evidence"]) for k, r in enumerate(with_evidence)]
+    sims = None
+    if all(len(r["evidence"].get("similarities") or []) == len(group_records) for r in with_evidence) and len(with_evidence) == len(group_records):
+        sims = np.array([r["evidence"]["similarities"] for r in with_evidence], dtype=np.float64)
+    chosen = next(k for k, r in enumerate(with_evidence) if r["path"] == pick_path)
+    out = {r["path"]: list(r.get("reasons") or []) for r in group_records}
+    for ranked in rank_group(candidates, weights, sims, pick=chosen):
+        out[with_evidence[ranked.index]["path"]] = ranked.reasons
+    return out
 
 
 def _group_key(records: list[dict], indices: list[int]) -> tuple:
@@ -184,7 +239,8 @@ def _record(record: dict, group, size, rank, pick, quality, reasons, report: Fra
         "faces": report.faces.count if report is not None and faces else None,
         "closed_eyes": closed if report is not None and faces else None,
         "error": record.get("error"),
+        "evidence": None,  # for photos with look-alikes: what ranking read (reasons_after_pick)
     }
 
 
-__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "perceptual_hash"]
+__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "perceptual_hash", "reasons_after_pick"]

@@ -8,13 +8,21 @@ what actually separates frames of one burst, each measured against the group its
   of the Laplacian variance); 1.5 points per decade below the group's sharpest frame. Grain
   raises Laplacian variance too, so a frame much noisier than the group is credited no more
   sharpness than the group's median and pays for its grain;
-* **exposure**: distance from a mid-grey average beyond 0.7 stop (0.5 point per stop: within one
-  burst the scene is the same, so the frame nearer a normal exposure is the better one) and
-  distance from the burst's median exposure beyond 0.3 stop (0.7 point per stop: the camera's
-  metering is right for most frames, the outliers are the mistakes), plus highlights clipped or
-  shadows crushed beyond the group's median;
-* **eyes**: a face with no open eye, when another frame of the group shows more open eyes (see
-  :mod:`photocritic.culling.faces`), costs 1.5 points per face.
+* **exposure of the subject**: the faces (their skin), else the salient region
+  (:func:`photocritic.culling.faces.subject_exposure`), judged against a normal exposure beyond
+  0.7 stop (0.5 point per stop), so a low-key or high-key frame whose subject is exposed right pays
+  nothing and is not called under- or overexposed; plus distance from the burst's median exposure
+  beyond 0.3 stop (0.7 point per stop: the camera's metering is right for most frames);
+* **clipping of the subject**: 6 points per share of the subject newly blown or crushed; a frame whose
+  *faces* have skin blown or shadows crushed on 5% of the face or more beyond the frame that holds them
+  best ranks below every frame that holds them, whatever its score: blown skin cannot be recovered (for a
+  region without faces, "newly" is beyond the group's median and there is no rank floor);
+* **eyes**: a face whose eyelid landmarks show the eyes closed, when fewer are closed in another
+  frame of the group, costs 1.5 points per face; no landmark evidence, no blink.
+
+The aesthetic score is the tie-breaker between frames that the technical evidence cannot separate.
+Reasons are always relative to the pick; :func:`rank_group` takes a *pick* to recompute them when a
+user chooses another frame (the web app and sidecars then show reasons true of the user's pick).
 """
 from __future__ import annotations
 
@@ -35,6 +43,8 @@ class RankWeights:
     noise: float = 1.5  # a frame much grainier than the rest
     eyes: float = 1.5  # per face with closed eyes
     exposure_tolerance: float = 0.7
+    subject_clipping: float = 0.03  # share of a subject region newly clipped that is said in the reasons
+    face_clipping: float = 0.05  # share of the faces newly clipped that sends a frame below all that hold them
 
 
 @dataclass
@@ -48,6 +58,24 @@ class Candidate:
     closed_eyes: int = 0  # faces that blink here but show open eyes in another frame of the group
     grain: float | None = None  # noise sigma from a larger decode (faces.noise_sigma); None: unknown
     sharpness: float | None = None  # faces.directional_sharpness from the same decode; None: unknown
+    subject_ev: float | None = None  # stops from a normal exposure of the subject (faces, else salient region)
+    subject_blown: float | None = None  # share of the subject at the white point
+    subject_crushed: float | None = None  # share of the subject at the black point
+    face_sharpness: float | None = None  # sharpest face's directional_sharpness; None: no face
+
+    def evidence(self) -> dict:
+        """What ranking read, JSON-ready: stored with each record so reasons can be recomputed later."""
+        out = {k: getattr(self, k) for k in ("score", "faces", "closed_eyes", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness")}
+        out["technical"] = {k: self.technical.get(k) for k in _TECHNICAL if k in (self.technical or {})}
+        return out
+
+    @classmethod
+    def from_evidence(cls, index: int, evidence: dict) -> "Candidate":
+        fields = {k: evidence.get(k) for k in ("faces", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness")}
+        return cls(index=index, score=evidence.get("score"), technical=dict(evidence.get("technical") or {}), closed_eyes=int(evidence.get("closed_eyes") or 0), **fields)
+
+
+_TECHNICAL = ("sharpness_peak", "noise", "exposure_ev", "highlights_clipped", "shadows_clipped")
 
 
 @dataclass
@@ -65,15 +93,20 @@ def _stops(value: float) -> str:
     return f"{text} stop" if rounded == 1 else f"{text} stops"
 
 
-def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None, similarities: np.ndarray | None = None) -> list[Ranked]:
-    """Ranks 1..n (1 = pick) for one group; *similarities* is the n x n cosine matrix if known."""
+def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None, similarities: np.ndarray | None = None, pick: int | None = None) -> list[Ranked]:
+    """Ranks 1..n (1 = pick) for one group; *similarities* is the n x n cosine matrix if known.
+
+    *pick*: the index (``Candidate.index``) of a frame the user chose; it gets rank 1, the others keep
+    their order, and every reason is said relative to it."""
     w = weights or RankWeights()
     n = len(members)
     if n == 1:
         return [Ranked(members[0].index, 1, True, _safe(members[0].score) * w.score, ["no similar photo: kept"])]
 
     tech = [m.technical or {} for m in members]
-    if all(m.sharpness is not None for m in members):
+    if all(m.face_sharpness is not None for m in members):  # the subject is a face in every frame
+        peak = np.array([_num(m.face_sharpness) for m in members])
+    elif all(m.sharpness is not None for m in members):
         peak = np.array([_num(m.sharpness) for m in members])
     else:
         peak = np.array([_num(t.get("sharpness_peak")) for t in tech])
@@ -82,6 +115,26 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     else:  # the working image's Immerkaer estimate: cruder, texture inflates it
         noise = np.array([_num(t.get("noise")) for t in tech])
     ev = np.array([_num(t.get("exposure_ev")) for t in tech])
+    # the subject's exposure when every frame has it (a low-key frame is not underexposed if its subject is right)
+    subject = all(m.subject_ev is not None for m in members)
+    sev = np.array([_num(m.subject_ev) for m in members]) if subject else ev
+    if all(m.subject_blown is not None and m.subject_crushed is not None for m in members):
+        sblown = np.array([_num(m.subject_blown) for m in members])
+        scrushed = np.array([_num(m.subject_crushed) for m in members])
+        if all(m.faces for m in members):
+            # faces: against the frame that holds the skin best, so that two or three blown copies
+            # cannot make blown skin the norm; 5% of the face, more than a flash's specular highlights
+            newly = np.maximum(sblown - sblown.min(), scrushed - scrushed.min())
+            spoiled = newly >= w.face_clipping
+        else:
+            # a region without faces: against the group's median, a penalty and no rank floor (a darkened or
+            # blurred copy holds a little more than the clean frame; the region is a guess)
+            newly = np.maximum(sblown - np.median(sblown), scrushed - np.median(scrushed))
+            spoiled = np.zeros(n, bool)
+    else:
+        sblown = scrushed = newly = np.zeros(n)
+        spoiled = np.zeros(n, bool)
+    subject_name = "the face" if all(m.faces for m in members) else "the subject"
     highlights = np.array([_num(t.get("highlights_clipped")) for t in tech])
     shadows = np.array([_num(t.get("shadows_clipped")) for t in tech])
     scores = np.array([_safe(m.score) for m in members])
@@ -100,14 +153,23 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
 
     penalties = {
         "sharpness": w.sharpness * sharp_gap,
-        "exposure": w.exposure * np.maximum(0.0, np.abs(ev) - w.exposure_tolerance)
+        "exposure": w.exposure * np.maximum(0.0, np.abs(sev) - w.exposure_tolerance)
         + w.exposure_outlier * np.maximum(0.0, np.abs(ev - np.median(ev)) - 0.3),
         "clipping": w.clipping * np.maximum(0.0, clip_gain - 0.01),
         "noise": w.noise * noisy,
         "eyes": w.eyes * eyes_gap,
+        "subject_clipping": w.clipping * np.maximum(0.0, newly - 0.01),
     }
     quality = w.score * scores - sum(penalties.values())
-    order = sorted(range(n), key=lambda i: (-quality[i], -scores[i], i))
+    # a spoiled subject (skin blown, shadows crushed) goes below every frame that holds it
+    order = sorted(range(n), key=lambda i: (bool(spoiled[i]), -quality[i], -scores[i], i))
+    by_user = False
+    if pick is not None:
+        chosen = next((i for i in range(n) if members[i].index == pick), None)
+        if chosen is None:
+            raise ValueError(f"{pick} is not in this group")
+        by_user = chosen != order[0]
+        order = [chosen] + [i for i in order if i != chosen]
     pick = order[0]
 
     reasons: list[list[str]] = [[] for _ in range(n)]
@@ -117,11 +179,15 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
         won.append(f"sharpest of {n}")
     if eyes_gap.max() > 0 and eyes_gap[pick] == 0:
         won.append("eyes open")
-    if penalties["exposure"][pick] == 0 and penalties["exposure"].max() > 0.5:
+    if spoiled.any() and not spoiled[pick]:
+        won.append(f"holds the highlights and shadows of {subject_name}")
+    elif penalties["exposure"][pick] == 0 and penalties["exposure"].max() > 0.5:
         won.append("well exposed")
     if scores[pick] >= scores.max() - 1e-9:
         won.append(f"highest aesthetic score of {n}")
-    if not won:
+    if by_user:
+        won = ["your pick"] + [r for r in won if not r.startswith("best of")]
+    elif not won:
         won = [f"best of {n}: the best balance of sharpness, exposure and score"]
     elif not any(r.startswith(("sharpest", "highest")) for r in won):
         won.insert(0, f"best of {n}")
@@ -137,23 +203,27 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
                 ratio = 10 ** -(sharp_gap[i] - sharp_gap[pick])
                 text = "blurred or shaken" if ratio < 0.2 else "less sharp than the pick"
             found.append((penalties["sharpness"][i], text))
-        if ev[i] <= -w.exposure_tolerance and ev[i] < ev[pick] - 0.5:
-            found.append((penalties["exposure"][i], f"{_stops(-ev[i])} underexposed"))
-        elif ev[i] >= w.exposure_tolerance and ev[i] > ev[pick] + 0.5:
-            found.append((penalties["exposure"][i], f"{_stops(ev[i])} overexposed"))
-        if highlights[i] - np.median(highlights) > 0.02 and highlights[i] > highlights[pick]:
+        if sev[i] <= -w.exposure_tolerance and sev[i] < sev[pick] - 0.5:
+            found.append((penalties["exposure"][i], f"{_stops(-sev[i])} underexposed"))
+        elif sev[i] >= w.exposure_tolerance and sev[i] > sev[pick] + 0.5:
+            found.append((penalties["exposure"][i], f"{_stops(sev[i])} overexposed"))
+        if (spoiled[i] or newly[i] >= w.subject_clipping) and sblown[i] - sblown[pick] >= w.subject_clipping:
+            found.append((5.0 + penalties["subject_clipping"][i], f"highlights blown on {subject_name} ({sblown[i] * 100:.0f}%)"))
+        elif highlights[i] - np.median(highlights) > 0.02 and highlights[i] > highlights[pick]:
             found.append((penalties["clipping"][i], f"highlights blown ({highlights[i] * 100:.0f}% of the frame)"))
-        if shadows[i] - np.median(shadows) > 0.03 and shadows[i] > shadows[pick]:
+        if (spoiled[i] or newly[i] >= w.subject_clipping) and scrushed[i] - scrushed[pick] >= w.subject_clipping:
+            found.append((5.0 + penalties["subject_clipping"][i], f"shadows crushed on {subject_name} ({scrushed[i] * 100:.0f}%)"))
+        elif shadows[i] - np.median(shadows) > 0.03 and shadows[i] > shadows[pick]:
             found.append((penalties["clipping"][i], f"shadows crushed ({shadows[i] * 100:.0f}% of the frame)"))
-        if noisy[i]:
+        if noisy[i] and not noisy[pick]:
             found.append((penalties["noise"][i], "noisier than the others"))
-        if eyes_gap[i] > 0:
+        if eyes_gap[i] > eyes_gap[pick]:
             found.append((penalties["eyes"][i] + 10, "eyes closed"))  # people look for this first
         if scores[pick] - scores[i] >= 0.3:
             found.append((w.score * (scores[pick] - scores[i]), f"lower aesthetic score ({scores[i]:.1f} vs {scores[pick]:.1f})"))
         found.sort(key=lambda item: -item[0])
         texts = [text for _, text in found][:3]
-        reasons[i] = texts or ["a close second to the pick"]
+        reasons[i] = texts or (["not your pick"] if by_user else ["a close second to the pick"])
 
     out = []
     for rank, i in enumerate(order, start=1):

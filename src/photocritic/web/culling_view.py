@@ -78,6 +78,18 @@ class Group:
                 return pid
         return None
 
+    def reasons(self, pid: str) -> list[str]:
+        """Why *pid* won or lost, relative to the frame that is kept now: after the user picks another
+        frame the reasons are recomputed from the ranking evidence, so none is left over from the
+        suggestion (a kept frame is never "less sharp than the pick" or "eyes closed" next to it)."""
+        kept = self.pick()
+        if kept is None or kept == self.suggested:
+            return list(self.cull[pid].get("reasons") or [])
+        from photocritic.culling import reasons_after_pick
+
+        by_path = reasons_after_pick(list(self.cull.values()), self.cull[kept]["path"])
+        return by_path.get(self.cull[pid]["path"], list(self.cull[pid].get("reasons") or []))
+
     def status(self, pid: str) -> str:
         if pid == self.pick():
             return "pick"

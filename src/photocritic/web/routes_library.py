@@ -237,7 +237,7 @@ def group_json(library: Library, group) -> dict:
                 "flag": flag,
                 "rank": cull.get("rank"),
                 "quality": cull.get("quality"),
-                "cull_reasons": cull.get("reasons") or [],
+                "cull_reasons": group.reasons(pid),
                 "suggested": bool(cull.get("pick")),
                 "status": group.status(pid),
                 "decided": pid == group.user_pick or pid in group.decisions,
