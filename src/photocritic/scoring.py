@@ -20,6 +20,7 @@ from photocritic.imaging.decode import PIXELS_VERSION
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.library.scan import find_photos
 from photocritic.models.backbone import BACKBONES, extract_features, load_backbone, model_input
+from photocritic.models.flags import apply_judgement_rules, photo_flags
 from photocritic.models.heads import distribution_mean, distribution_std
 from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
@@ -75,6 +76,7 @@ def error_record(path: str, error: str, row: PhotoRow | None = None, model: str 
         "format": row.format if row else None,
         "model": model,
         "technical": None,
+        "flags": [],
     }
 
 
@@ -94,6 +96,7 @@ def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: 
         "format": row.format,
         "model": model.name,
         "technical": {k: round(float(v), 5) for k, v in (row.technical or {}).items()},
+        "flags": photo_flags(row.width, row.height, row.technical),
     }
 
 
@@ -185,7 +188,7 @@ def score_rows(model: ScoringModel, rows: list[PhotoRow]) -> list[dict]:
         return []
     feats = np.stack([r.features.astype(np.float32) for r in rows]) if model.needs_backbone else None
     tech = np.stack([measures_vector(r.technical) for r in rows])
-    distributions = model.predict_distribution(feats, tech)
+    distributions = apply_judgement_rules([(r.width, r.height) for r in rows], model.predict_distribution(feats, tech))
     means = distribution_mean(distributions)
     return [make_record(row, model, float(mean), dist.tolist()) for row, dist, mean in zip(rows, distributions, means)]
 
