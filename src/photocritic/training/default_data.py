@@ -10,7 +10,14 @@ float16 as the catalog stores them, plus the technical measures):
                pristine row itself);
 ``q95``        the original re-encoded at JPEG quality 95, and ``resize075`` resized to 0.75x (Lanczos,
                quality 95): for the robustness check;
-``damaged``    the pristine working pixels after one damage at one strength (see ``degradations``).
+``damaged``    the pristine working pixels after one damage at one strength (see ``degradations``);
+``crop``       a seeded crop (55-85% of each side, anywhere in the frame) of the photo at 1280 px,
+               brought to the working size: a new composition of the same scene, for distillation;
+``failure``    an obvious failure made from the pristine pixels (black, blown white, flat, extreme
+               blur, exposure or noise; see ``degradations.FAILURES``).
+
+With a teacher (idealo's NIMA, :mod:`photocritic.training.teacher`), every job also gets the
+teacher's 10-bin distribution, cached apart like the measures.
 """
 from __future__ import annotations
 
@@ -30,16 +37,20 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photocritic.imaging.decode import PIXELS_VERSION, decode_for_model
+from photocritic.imaging.decode import PIXELS_VERSION, WORKING_LONG_SIDE, decode_for_model
 from photocritic.models.backbone import extract_features, load_backbone, model_input
 from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
-from photocritic.training.degradations import DAMAGES, damage_at, seed_for
+from photocritic.training.degradations import DAMAGES, FAILURES, damage_at, make_failure, seed_for
+from photocritic.training.teacher import TEACHER_VERSION, teacher_distributions, teacher_input
 
 CACHE_VERSION = 1
 NORMALISED_LONG_SIDE = 1280
 NORMALISED_QUALITY = 90
-KINDS = ("pristine", "original", "q95", "resize075", "damaged")
+KINDS = ("pristine", "original", "q95", "resize075", "damaged", "crop", "failure")
 DAMAGES_PER_PHOTO = 3
+CROPS_PER_PHOTO = 2
+FAILURES_PER_PHOTO = 1
+CROP_SOURCE_LONG_SIDE = 1280
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ class Photo:
 class Job:
     photo: int  # index into the photo list
     kind: str
-    damage: str = ""
+    damage: str = ""  # the damage, the failure's kind, or "crop<k>"
     strength: int = -1  # 0 mild, 1 moderate, 2 strong
 
 
@@ -109,9 +120,16 @@ def assign_folds(photos: list[Photo], n_folds: int | None = None) -> np.ndarray:
     return folds
 
 
-def plan_jobs(photos: list[Photo], seed: int = 0, damages_per_photo: int = DAMAGES_PER_PHOTO) -> list[Job]:
+def plan_jobs(
+    photos: list[Photo],
+    seed: int = 0,
+    damages_per_photo: int = DAMAGES_PER_PHOTO,
+    crops_per_photo: int = CROPS_PER_PHOTO,
+    failures_per_photo: int = FAILURES_PER_PHOTO,
+) -> list[Job]:
     """All jobs, photo by photo. Each photo gets *damages_per_photo* damage types (balanced
-    over the photo set) at all three strengths."""
+    over the photo set) at all three strengths, *crops_per_photo* crops and *failures_per_photo*
+    obvious failures (kinds balanced over the photo set)."""
     order = np.random.default_rng(seed).permutation(len(photos))
     rank = np.empty(len(photos), dtype=np.int64)
     rank[order] = np.arange(len(photos))
@@ -124,6 +142,9 @@ def plan_jobs(photos: list[Photo], seed: int = 0, damages_per_photo: int = DAMAG
         for j in range(damages_per_photo):
             damage = DAMAGES[(int(rank[i]) * damages_per_photo + j) % len(DAMAGES)]
             jobs += [Job(i, "damaged", damage, s) for s in range(3)]
+        jobs += [Job(i, "crop", f"crop{k}") for k in range(crops_per_photo)]
+        for j in range(failures_per_photo):
+            jobs.append(Job(i, "failure", FAILURES[(int(rank[i]) * failures_per_photo + j) % len(FAILURES)]))
     return jobs
 
 
@@ -163,22 +184,47 @@ def variant_pixels(photo: Photo, kind: str) -> np.ndarray:
     return _decode_bytes(_jpeg_bytes(full, 95))
 
 
+def crop_pixels(photo: Photo, name: str) -> np.ndarray:
+    """A seeded crop of the photo (at most 1280 px) resized to the working size."""
+    full = Image.fromarray(decode_for_model(photo.path, long_side=CROP_SOURCE_LONG_SIDE).pixels)
+    rng = np.random.default_rng(seed_for(photo.key, name))
+    fw, fh = rng.uniform(0.55, 0.85, size=2)
+    cw, ch = max(1, round(full.width * fw)), max(1, round(full.height * fh))
+    x0 = int(rng.integers(0, full.width - cw + 1))
+    y0 = int(rng.integers(0, full.height - ch + 1))
+    crop = full.crop((x0, y0, x0 + cw, y0 + ch))
+    scale = min(1.0, WORKING_LONG_SIDE / max(crop.size))
+    if scale < 1.0:
+        crop = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))), Image.Resampling.LANCZOS)
+    return np.asarray(crop, dtype=np.uint8).copy()
+
+
 def job_pixels(photo: Photo, job: Job, pristine: np.ndarray) -> np.ndarray:
     """The working pixels of one job of *photo*, given its :func:`pristine_pixels`."""
     if job.kind == "pristine" or (photo.professional and job.kind == "original"):
         return pristine
     if job.kind == "damaged":
         return damage_at(pristine, job.damage, job.strength, seed_for(photo.key, job.damage, job.strength))
+    if job.kind == "failure":
+        return make_failure(pristine, job.damage, seed_for(photo.key, "failure", job.damage))
+    if job.kind == "crop":
+        return crop_pixels(photo, job.damage)
     return variant_pixels(photo, job.kind)
 
 
-def _prepare_photo(photo: Photo, jobs: list[Job], with_model_input: bool = True) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """(technical vector, backbone input or None) for each job of one photo."""
+def _prepare_photo(
+    photo: Photo, jobs: list[Job], with_model_input: bool = True, with_teacher: bool = False
+) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
+    """(technical vector, backbone input or None, teacher input or None) for each job of one photo."""
     pristine = pristine_pixels(photo)
     out = []
     for job in jobs:
         pixels = job_pixels(photo, job, pristine)
-        out.append((measures_vector(technical_measures(pixels)), model_input(pixels) if with_model_input else None))
+        out.append((
+            measures_vector(technical_measures(pixels)),
+            model_input(pixels) if with_model_input else None,
+            teacher_input(pixels) if with_teacher else None,
+        ))
     return out
 
 
@@ -210,6 +256,19 @@ def _measures_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job]) -> Path
     return cache_dir / "measures" / digest[:2] / f"{digest}.npz"
 
 
+def _teacher_cache_file(cache_dir: Path, photo: Photo, jobs: list[Job], teacher_id: str) -> Path:
+    """Where one photo's teacher distributions are cached (apart: the teacher runs on its own input)."""
+    spec = {
+        "version": CACHE_VERSION,
+        "pixels": PIXELS_VERSION,
+        "photo": [photo.key, photo.path.stat().st_size],
+        "jobs": [(j.kind, j.damage, j.strength) for j in jobs],
+        "teacher": [TEACHER_VERSION, teacher_id],
+    }
+    digest = hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:20]
+    return cache_dir / "teacher" / digest[:2] / f"{digest}.npz"
+
+
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -225,55 +284,91 @@ def extract_job_features(
     batch_size: int = 32,
     workers: int = 2,
     log=print,
+    teacher=None,
+    teacher_id: str = "",
 ) -> dict[str, np.ndarray]:
-    """Features of every job: ``mlsp`` (N x 2048 float16), ``technical`` (N x len(TECHNICAL_MEASURES))
-    and, for jobs of *random_photos*, ``mlsp_random`` from the untrained backbone (NaN elsewhere).
+    """Features of every job: ``mlsp`` (N x 2048 float16), ``technical`` (N x len(TECHNICAL_MEASURES)),
+    for jobs of *random_photos* ``mlsp_random`` from the untrained backbone (NaN elsewhere) and, with
+    a *teacher* (a module mapping teacher inputs to probabilities; *teacher_id* names it in the
+    cache), ``teacher`` (N x 10 float32).
 
     With *cache_dir*, each photo's rows are saved as soon as they are computed (an interrupted run
     resumes), and photos are processed in a shuffled order so any finished part is a fair sample.
-    Backbone features and technical measures are cached apart: photos whose features are cached but
-    whose measures are not (a measure was added or changed) are only decoded and measured again."""
+    Backbone features, technical measures and teacher outputs are cached apart: photos whose features
+    are cached but whose measures or teacher outputs are not are only decoded and measured (or passed
+    through the teacher) again."""
     random_photos = set(random_photos or ())
     n = len(jobs)
     mlsp = np.zeros((n, 2048), dtype=np.float16)
     mlsp_random = np.full((n, 2048), np.nan, dtype=np.float16)
     technical = np.zeros((n, len(TECHNICAL_MEASURES)), dtype=np.float32)
+    teacher_out = np.full((n, 10), np.nan, dtype=np.float32)
     by_photo: dict[int, list[int]] = {}
     for index, job in enumerate(jobs):
         by_photo.setdefault(job.photo, []).append(index)
     feature_files: dict[int, Path] = {}
     measure_files: dict[int, Path] = {}
-    todo, measures_only = [], []
+    teacher_files: dict[int, Path] = {}
+    todo, light = [], []  # light: backbone features cached, measures and/or teacher outputs missing
+    need_measures: set[int] = set()
+    need_teacher: set[int] = set()
     for photo_id, rows in by_photo.items():
-        if cache_dir is not None:
-            photo_jobs = [jobs[r] for r in rows]
-            feature_files[photo_id] = _photo_cache_file(Path(cache_dir), photos[photo_id], photo_jobs, photo_id in random_photos)
-            measure_files[photo_id] = _measures_cache_file(Path(cache_dir), photos[photo_id], photo_jobs)
-            if feature_files[photo_id].is_file():
-                with np.load(feature_files[photo_id]) as cached:
-                    mlsp[rows], mlsp_random[rows] = cached["mlsp"], cached["mlsp_random"]
-                if measure_files[photo_id].is_file():
-                    with np.load(measure_files[photo_id]) as cached:
-                        technical[rows] = cached["technical"]
-                else:
-                    measures_only.append(photo_id)
-                continue
+        if cache_dir is None:
+            todo.append(photo_id)
+            need_measures.add(photo_id)
+            if teacher is not None:
+                need_teacher.add(photo_id)
+            continue
+        photo_jobs = [jobs[r] for r in rows]
+        feature_files[photo_id] = _photo_cache_file(Path(cache_dir), photos[photo_id], photo_jobs, photo_id in random_photos)
+        measure_files[photo_id] = _measures_cache_file(Path(cache_dir), photos[photo_id], photo_jobs)
+        if teacher is not None:
+            teacher_files[photo_id] = _teacher_cache_file(Path(cache_dir), photos[photo_id], photo_jobs, teacher_id)
+            if teacher_files[photo_id].is_file():
+                with np.load(teacher_files[photo_id]) as cached:
+                    teacher_out[rows] = cached["teacher"]
+            else:
+                need_teacher.add(photo_id)
+        if measure_files[photo_id].is_file():
+            with np.load(measure_files[photo_id]) as cached:
+                technical[rows] = cached["technical"]
+        else:
+            need_measures.add(photo_id)
+        if feature_files[photo_id].is_file():
+            with np.load(feature_files[photo_id]) as cached:
+                mlsp[rows], mlsp_random[rows] = cached["mlsp"], cached["mlsp_random"]
+            if photo_id in need_measures or photo_id in need_teacher:
+                light.append(photo_id)
+            continue
         todo.append(photo_id)
-    cached = len(by_photo) - len(todo) - len(measures_only)
-    log(f"features: {cached} photos cached, {len(measures_only)} to measure again, {len(todo)} to compute")
+    cached = len(by_photo) - len(todo) - len(light)
+    log(f"features: {cached} photos cached, {len(light)} to measure or teach again, {len(todo)} to compute")
+
+    def store(photo_id: int, results) -> None:
+        rows = by_photo[photo_id]
+        technical[rows] = np.stack([tech for tech, _, _ in results])
+        if photo_id in need_teacher:
+            teacher_out[rows] = teacher_distributions(teacher, np.stack([t for _, _, t in results]))
+            if photo_id in teacher_files:
+                _save_npz(teacher_files[photo_id], teacher=teacher_out[rows])
+
     started = time.time()
-    if measures_only:
+    if light:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(lambda p: _prepare_photo(photos[p], [jobs[r] for r in by_photo[p]], with_model_input=False), measures_only)
-            for k, (photo_id, result) in enumerate(zip(measures_only, results)):
-                rows = by_photo[photo_id]
-                technical[rows] = np.stack([tech for tech, _ in result])
-                _save_npz(measure_files[photo_id], technical=technical[rows])
-                if (k + 1) % 50 == 0 or k + 1 == len(measures_only):
+            results = pool.map(lambda p: _prepare_photo(photos[p], [jobs[r] for r in by_photo[p]], with_model_input=False,
+                                                        with_teacher=p in need_teacher), light)
+            for k, (photo_id, result) in enumerate(zip(light, results)):
+                store(photo_id, result)
+                if photo_id in need_measures and photo_id in measure_files:
+                    _save_npz(measure_files[photo_id], technical=technical[by_photo[photo_id]])
+                if (k + 1) % 50 == 0 or k + 1 == len(light):
                     rate = (time.time() - started) / (k + 1)
-                    log(f"measures: {k + 1}/{len(measures_only)} photos, {rate:.2f} s/photo, ~{rate * (len(measures_only) - k - 1) / 60:.1f} min left")
+                    log(f"measures/teacher: {k + 1}/{len(light)} photos, {rate:.2f} s/photo, ~{rate * (len(light) - k - 1) / 60:.1f} min left")
+    result = {"mlsp": mlsp, "technical": technical, "mlsp_random": mlsp_random}
+    if teacher is not None:
+        result["teacher"] = teacher_out
     if not todo:
-        return {"mlsp": mlsp, "technical": technical, "mlsp_random": mlsp_random}
+        return result
     todo = [todo[i] for i in np.random.default_rng(0).permutation(len(todo))]
     torch.manual_seed(0)  # the random backbone's initialisation
     pretrained = load_backbone()
@@ -303,10 +398,10 @@ def extract_job_features(
         for k, photo_id in enumerate(todo):
             for nxt in todo[k : k + ahead]:
                 if nxt not in futures:
-                    futures[nxt] = pool.submit(_prepare_photo, photos[nxt], [jobs[r] for r in by_photo[nxt]])
+                    futures[nxt] = pool.submit(_prepare_photo, photos[nxt], [jobs[r] for r in by_photo[nxt]], True, nxt in need_teacher)
             results = futures.pop(photo_id).result()
-            for row, (tech, tensor) in zip(by_photo[photo_id], results):
-                technical[row] = tech
+            store(photo_id, results)
+            for row, (_, tensor, _) in zip(by_photo[photo_id], results):
                 inputs[row] = tensor
             pending.append(photo_id)
             if len(inputs) >= batch_size:
@@ -316,7 +411,20 @@ def extract_job_features(
                 log(f"features: {k + 1}/{len(todo)} photos, {rate:.2f} s/photo, ~{rate * (len(todo) - k - 1) / 60:.1f} min left")
         if pending:
             flush()
-    return {"mlsp": mlsp, "technical": technical, "mlsp_random": mlsp_random}
+    return result
+
+
+def cached_photos(photos: list[Photo], jobs: list[Job], cache_dir: str | os.PathLike, random_photos: set[int],
+                  teacher_id: str) -> set[int]:
+    """Photos whose features, measures and teacher outputs are all in the cache (for trial runs)."""
+    by_photo: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_photo.setdefault(job.photo, []).append(job)
+    cache_dir = Path(cache_dir)
+    return {i for i, js in by_photo.items()
+            if _photo_cache_file(cache_dir, photos[i], js, i in random_photos).is_file()
+            and _measures_cache_file(cache_dir, photos[i], js).is_file()
+            and _teacher_cache_file(cache_dir, photos[i], js, teacher_id).is_file()}
 
 
 def random_baseline_photos(photos: list[Photo], every: int = 8) -> set[int]:

@@ -180,3 +180,89 @@ def evaluate(distributions: np.ndarray, table: JobTable, photos: list[Photo], ro
 
 
 RATINGS_ = np.arange(1, 11, dtype=np.float64)
+
+
+def real_rows(table: JobTable, photos: list[Photo], judged: np.ndarray | None = None) -> np.ndarray:
+    """The row standing for each real photo as scored, leaving out photos flagged as too small."""
+    scored = scored_row(table)
+    return np.array([scored[i] for i in sorted(scored) if judged is None or judged[i]], dtype=np.int64)
+
+
+def failure_figures(means: np.ndarray, table: JobTable, photos: list[Photo], judged: np.ndarray | None = None) -> dict:
+    """Share of obvious failures below the 10th percentile of real photos (and below the lowest)."""
+    real = real_rows(table, photos, judged)
+    p10 = float(np.percentile(means[real], 10))
+    fail = np.flatnonzero(table.kind == "failure")
+    if not len(fail):
+        return {}
+    per_kind = {str(k): float(np.mean(means[fail[table.damage[fail] == k]] < p10)) for k in sorted(set(table.damage[fail]))}
+    return {
+        "real_p10": p10,
+        "below_real_p10": float(np.mean(means[fail] < p10)),
+        "below_every_real_photo": float(np.mean(means[fail] < means[real].min())),
+        "per_kind_below_p10": per_kind,
+        "failure_mean": float(means[fail].mean()),
+        "n": len(fail),
+    }
+
+
+def agreement_figures(means: np.ndarray, stds: np.ndarray, teacher: np.ndarray, table: JobTable, photos: list[Photo],
+                      judged: np.ndarray | None = None) -> dict:
+    """Rank agreement with the teacher (nima-ava) on real photos as scored, and of the spreads."""
+    from scipy.stats import pearsonr, spearmanr
+
+    real = real_rows(table, photos, judged)
+    t_mean = teacher @ RATINGS_
+    t_std = np.sqrt(np.clip(teacher @ RATINGS_**2 - t_mean**2, 0, None))
+    p5, p50, p95 = np.percentile(means[real], [5, 50, 95])
+    pro = table.professional[real]
+    return {
+        "spearman_with_teacher": float(spearmanr(means[real], t_mean[real])[0]),
+        "spearman_with_teacher_professional": float(spearmanr(means[real][pro], t_mean[real][pro])[0]),
+        "spearman_with_teacher_snapshots": float(spearmanr(means[real][~pro], t_mean[real][~pro])[0]),
+        "std_pearson_with_teacher_std": float(pearsonr(stds[real], t_std[real])[0]) if np.std(stds[real]) > 0 else float("nan"),
+        "std_range_p5_p95": [float(np.percentile(stds[real], 5)), float(np.percentile(stds[real], 95))],
+        "real_p5_p50_p95": [float(p5), float(p50), float(p95)],
+        "real_span_p5_p95": float(p95 - p5),
+        "snapshot_median": float(np.median(means[real][~pro])),
+        "professional_median": float(np.median(means[real][pro])),
+    }
+
+
+def goal_figures(distributions: np.ndarray, teacher: np.ndarray, table: JobTable, photos: list[Photo],
+                 judged: np.ndarray | None = None) -> dict:
+    """Everything :func:`evaluate` reports plus failures, teacher agreement and the scale."""
+    means = distributions @ RATINGS_
+    stds = np.sqrt(np.clip(distributions @ RATINGS_**2 - means**2, 0, None))
+    out = evaluate(distributions, table, photos)
+    out["failures"] = failure_figures(means, table, photos, judged)
+    out["agreement"] = agreement_figures(means, stds, teacher, table, photos, judged)
+    return out
+
+
+def dev_objective(means: np.ndarray, table: JobTable, photos: list[Photo], teacher_mean: np.ndarray, rows: np.ndarray,
+                  judged: np.ndarray | None = None) -> tuple[float, dict]:
+    """One number to choose a variant by on inner folds: the mean of each goal's attainment (value over
+    target, capped at 1), with a small reward beyond the targets as tie-breaker. *rows*: the jobs scored."""
+    from scipy.stats import spearmanr
+
+    keep = np.zeros(len(table.kind), bool)
+    keep[rows] = True
+    d = damage_figures(means, table, rows)
+    pad = d["pristine_above_damaged"]
+    scored = scored_row(table)
+    real = np.array([scored[i] for i in sorted(scored) if keep[scored[i]] and (judged is None or judged[i])])
+    pro = table.professional[real]
+    fail = np.flatnonzero((table.kind == "failure") & keep)
+    p10 = np.percentile(means[real], 10)
+    values = {
+        "moderate": pad["moderate"]["mean_over_types"],
+        "mild": pad["mild"]["mean_over_types"],
+        "monotonic": d["monotonic_series"]["pristine_mild_moderate_strong"],
+        "auc": auc(means[real][pro], means[real][~pro]),
+        "spearman": float(spearmanr(means[real], teacher_mean[real])[0]),
+        "failures": float(np.mean(means[fail] < p10)) if len(fail) else 1.0,
+    }
+    targets = {"moderate": 0.92, "mild": 0.85, "monotonic": 0.85, "auc": 0.93, "spearman": 0.75, "failures": 0.95}
+    ratio = [values[k] / targets[k] for k in targets]
+    return float(np.mean(np.minimum(ratio, 1.0)) + 0.01 * np.mean(ratio)), values

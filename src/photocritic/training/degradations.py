@@ -168,3 +168,30 @@ def apply_damage(pixels: np.ndarray, damage: str, level: float, seed: int = 0) -
 def damage_at(pixels: np.ndarray, damage: str, strength: int, seed: int = 0) -> np.ndarray:
     """*pixels* damaged at strength index 0 (mild), 1 (moderate) or 2 (strong)."""
     return apply_damage(pixels, damage, STRENGTHS[damage][strength], seed)
+
+
+#: Obvious failures made from real photos: frames no photographer would keep. The model is taught
+#: (and checked) to put them below every real photo; each keeps a trace of its photo (a little of
+#: its light, its layout) so it is not one fixed image the model could memorise.
+FAILURES: tuple[str, ...] = ("black", "blown_white", "flat", "extreme_blur", "extreme_dark", "extreme_bright", "extreme_noise")
+
+
+def make_failure(pixels: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
+    """*pixels* turned into the obvious failure *kind* (deterministic given *seed*)."""
+    rng = np.random.default_rng(seed)
+    if kind == "black":  # lens cap or a shutter that never opened: 8 stops down, sensor read noise
+        return add_noise(exposure(pixels, -8.0), 1.5, rng)
+    if kind == "blown_white":  # pointed at the sun or a flash at point-blank range
+        return exposure(pixels, 6.0)
+    if kind == "flat":  # one colour, the photo's mean, with a little noise
+        mean = pixels.reshape(-1, 3).astype(np.float32).mean(axis=0)
+        return add_noise(_to_uint8(np.broadcast_to(mean, pixels.shape)), 2.0, rng)
+    if kind == "extreme_blur":
+        return defocus(pixels, 12.0)
+    if kind == "extreme_dark":
+        return exposure(pixels, -5.0)
+    if kind == "extreme_bright":
+        return exposure(pixels, 3.5)
+    if kind == "extreme_noise":
+        return add_noise(pixels, 60.0, rng)
+    raise ValueError(f"unknown failure {kind!r}; known: {', '.join(FAILURES)}")

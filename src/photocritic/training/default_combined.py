@@ -1,0 +1,336 @@
+"""The default model's head: three signals, one linear score, a teacher-like distribution.
+
+One linear score s over [MLSP features, technical measures, hinge terms of the measures] is fitted
+in closed form (weighted ridge) to four blocks of rows, each weighed as a whole:
+
+``distil``  every photo, crop, re-encode and damaged copy: the teacher's mean (idealo's NIMA, trained
+            on AVA's human votes) - human aesthetic judgement, learned on our own features;
+``class``   every pristine photo: curated professional photos at the training snapshots' median
+            teacher score plus ``class_gap``, snapshots at that median;
+``pairs``   within each (photo, damage) series, pristine - mild - moderate - strong differences with
+            target gaps ``drops`` (RankIQA: the content cancels, only the damage is left);
+``fail``    the obvious failures (black, blown, flat, extreme blur / exposure / noise), at the
+            training snapshots' median minus ``fail_drop``.
+
+The MLSP features are standardised and projected on their leading ``components`` principal
+components (of the training photos and crops), so a fit is a small linear solve; the projection is
+folded back into the head's single linear layer. The score is then put on the readable scale
+(training snapshots' median at ``centre``, the training real photos' 5th-95th percentiles ``span``
+apart), and written into a plain linear :class:`DistributionHead` as a discretised Gaussian whose
+width is the teacher's spread distilled per photo (see :func:`head_from_score`).
+
+Every quantity a fit uses (knots, standardisation, projection, medians, scale) comes from its
+training rows only.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+
+from photocritic.models.heads import RATINGS, DistributionHead
+from photocritic.models.technical import TECHNICAL_MEASURES
+from photocritic.training.default_data import Photo
+from photocritic.training.default_model import JobTable
+
+DISTIL_KINDS = ("pristine", "original", "q95", "resize075", "crop", "damaged")
+
+
+@dataclass(frozen=True)
+class CombinedConfig:
+    components: int = 384
+    ridge: float = 30.0  # on the principal components (rows weigh 1 on average within a block)
+    technical_ridge: float = 3.0  # on the technical measures and their hinges
+    technical_knots: tuple[float, ...] = (0.25, 0.5, 0.75)
+    w_distil: float = 1.0
+    distil_damaged: float = 0.3  # weight of a damaged copy's teacher row against an undamaged one's
+    w_class: float = 1.0
+    class_gap: float = 1.0  # teacher-scale points between curated photos and snapshots
+    w_pairs: float = 1.0
+    drops: tuple[float, float, float] = (0.4, 0.8, 1.4)  # teacher-scale gaps pristine -> mild/moderate/strong
+    w_fail: float = 0.5
+    fail_drop: float = 2.5
+    centre: float = 5.5  # where the training snapshots' median lands
+    span: float = 3.2  # the training real photos' 5th-95th percentile span on the readable scale
+    spread: str = "teacher"  # "teacher": per-photo width distilled from the teacher; "fixed"
+    fixed_sigma: float = 1.5
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Basis:
+    """What a training set fixes before any fit: hinge knots, standardisation, projection."""
+
+    n_mlsp: int
+    hinge_index: np.ndarray
+    hinge_knot: np.ndarray
+    mean: np.ndarray  # of the expanded inputs
+    std: np.ndarray
+    components: np.ndarray  # n_mlsp x k
+
+
+def expand(X: np.ndarray, basis: Basis) -> np.ndarray:
+    hinges = np.maximum(0.0, X[:, basis.hinge_index] - basis.hinge_knot)
+    return np.concatenate([X, hinges.astype(np.float32)], axis=1)
+
+
+def make_basis(X: np.ndarray, table: JobTable, train: np.ndarray, cfg: CombinedConfig) -> Basis:
+    n_tech = len(TECHNICAL_MEASURES)
+    n_mlsp = X.shape[1] - n_tech
+    pristine = train[table.kind[train] == "pristine"]
+    index = np.repeat(np.arange(n_mlsp, X.shape[1]), len(cfg.technical_knots))
+    knots = np.concatenate([np.quantile(X[pristine, j].astype(np.float64), cfg.technical_knots) for j in range(n_mlsp, X.shape[1])])
+    basis = Basis(n_mlsp, index, knots.astype(np.float32), np.zeros(0), np.zeros(0), np.zeros(0))
+    used = train[table.kind[train] != "failure"]
+    E = expand(X[used], basis).astype(np.float64)
+    basis.mean = E.mean(axis=0)
+    std = E.std(axis=0)
+    basis.std = np.where(std > 1e-6, std, 1.0)
+    photo_rows = train[np.isin(table.kind[train], ("pristine", "crop"))]
+    Zm = (X[photo_rows, :n_mlsp].astype(np.float64) - basis.mean[:n_mlsp]) / basis.std[:n_mlsp]
+    basis.components = leading_components(Zm, cfg.components, cfg.seed)
+    return basis
+
+
+def leading_components(Z: np.ndarray, k: int, seed: int = 0, power: int = 3) -> np.ndarray:
+    """The *k* leading right singular vectors of *Z* (columns), by a seeded randomised range finder
+    (Halko et al. 2011): a few products with Z instead of a full eigendecomposition, which costs a
+    minute on two busy cores."""
+    k = min(k, *Z.shape)
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(Z.T @ (Z @ rng.standard_normal((Z.shape[1], k + 16))))[0]
+    for _ in range(power):
+        Q = np.linalg.qr(Z.T @ (Z @ Q))[0]
+    B = Z @ Q  # n x (k + 16)
+    _, _, vt = np.linalg.svd(B, full_matrices=False)
+    V = Q @ vt.T[:, :k]
+    # a sign convention, so the same data always gives the same basis
+    return V * np.where(V[np.abs(V).argmax(axis=0), np.arange(k)] < 0, -1.0, 1.0)
+
+
+def project(X: np.ndarray, basis: Basis) -> np.ndarray:
+    """Rows -> [principal components of the MLSP part, standardised measures and hinges, 1]."""
+    Z = (expand(X, basis).astype(np.float64) - basis.mean) / basis.std
+    return np.concatenate([Z[:, : basis.n_mlsp] @ basis.components, Z[:, basis.n_mlsp :], np.ones((len(Z), 1))], axis=1)
+
+
+@dataclass
+class Blocks:
+    """Per-fold sufficient statistics of each block (G = P'WP, h = P'Wy, total weight), so a fit on
+    any union of folds is a sum and one small solve."""
+
+    folds: list[int]
+    G: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    h: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    W: dict[str, dict[int, float]] = field(default_factory=dict)
+    # for the spread: teacher log-std target on the distil rows
+    hs: dict[int, np.ndarray] = field(default_factory=dict)
+    levels: dict = field(default_factory=dict)
+
+
+def teacher_stats(teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = teacher @ RATINGS
+    std = np.sqrt(np.clip(teacher @ RATINGS**2 - mean**2, 1e-6, None))
+    return mean, std
+
+
+def build_blocks(P: np.ndarray, table: JobTable, photos: list[Photo], teacher: np.ndarray, train: np.ndarray,
+                 cfg: CombinedConfig) -> Blocks:
+    t_mean, t_std = teacher_stats(teacher)
+    folds = sorted(int(f) for f in np.unique(table.fold[train]))
+    blocks = Blocks(folds)
+    kind = table.kind
+    snap_pristine = train[(kind[train] == "pristine") & ~table.professional[train]]
+    median = float(np.median(t_mean[snap_pristine])) if len(snap_pristine) else float(np.median(t_mean[train]))
+    blocks.levels = {"snapshot": median, "professional": median + cfg.class_gap, "failure": median - cfg.fail_drop}
+    pro_pristine = train[(kind[train] == "pristine") & table.professional[train]]
+    groups = np.array([photos[table.photo[r]].group for r in pro_pristine])
+    source_size = {g: int((groups == g).sum()) for g in set(groups)}
+    pro_weight = {int(r): 1 / np.sqrt(source_size[g]) for r, g in zip(pro_pristine, groups)}
+    n_pro, n_snap = len(pro_pristine), len(snap_pristine)
+    pro_total = sum(pro_weight.values()) or 1.0
+    series: dict[tuple[int, str], dict[int, int]] = {}
+    pristine_of = {int(table.photo[r]): int(r) for r in train[kind[train] == "pristine"]}
+    for r in train[kind[train] == "damaged"]:
+        series.setdefault((int(table.photo[r]), str(table.damage[r])), {})[int(table.strength[r])] = int(r)
+    drops = np.asarray(cfg.drops)
+    for name in ("distil", "class", "fail", "pairs"):
+        blocks.G[name], blocks.h[name], blocks.W[name] = {}, {}, {}
+    for f in folds:
+        rows = train[table.fold[train] == f]
+        # distil
+        d = rows[np.isin(kind[rows], DISTIL_KINDS)]
+        w = np.where(kind[d] == "damaged", cfg.distil_damaged, 1.0)
+        _put(blocks, "distil", f, P[d], t_mean[d], w)
+        blocks.hs[f] = (P[d] * w[:, None]).T @ np.log(t_std[d])
+        # class
+        c = rows[kind[rows] == "pristine"]
+        target = np.where(table.professional[c], blocks.levels["professional"], blocks.levels["snapshot"])
+        w = np.array([0.5 * pro_weight[int(r)] / pro_total if table.professional[r] else 0.5 / max(1, n_snap) for r in c])
+        w = w * max(1, n_pro + n_snap)  # average weight about 1, like the other blocks
+        _put(blocks, "class", f, P[c], target, w)
+        # fail
+        fr = rows[kind[rows] == "failure"]
+        _put(blocks, "fail", f, P[fr], np.full(len(fr), blocks.levels["failure"]), np.ones(len(fr)))
+        # pairs (no intercept: the last column cancels)
+        hi, lo, gap = [], [], []
+        for (photo, _), levels in series.items():
+            if table.fold[pristine_of.get(photo, next(iter(levels.values())))] != f:
+                continue
+            chain = ([(-1, pristine_of[photo])] if photo in pristine_of else []) + sorted(levels.items())
+            for a in range(len(chain)):
+                for b in range(a + 1, len(chain)):
+                    hi.append(chain[a][1])
+                    lo.append(chain[b][1])
+                    gap.append(drops[chain[b][0]] - (drops[chain[a][0]] if chain[a][0] >= 0 else 0.0))
+        D = P[hi] - P[lo] if hi else np.zeros((0, P.shape[1]))
+        _put(blocks, "pairs", f, D, np.asarray(gap, dtype=np.float64), np.ones(len(hi)))
+    return blocks
+
+
+def _put(blocks: Blocks, name: str, fold: int, A: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
+    Aw = A * w[:, None]
+    blocks.G[name][fold] = Aw.T @ A
+    blocks.h[name][fold] = Aw.T @ y
+    blocks.W[name][fold] = float(w.sum())
+
+
+def _penalty(n_cols: int, n_components: int, cfg: CombinedConfig) -> np.ndarray:
+    penalty = np.full(n_cols, cfg.technical_ridge)
+    penalty[:n_components] = cfg.ridge
+    penalty[-1] = 1e-6  # intercept (a tiny penalty keeps a fit of difference rows alone solvable)
+    return penalty
+
+
+def solve(blocks: Blocks, folds: list[int], n_components: int, cfg: CombinedConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(score coefficients, log-spread coefficients) in projected space, fitted on *folds*."""
+    weights = {"distil": cfg.w_distil, "class": cfg.w_class, "pairs": cfg.w_pairs, "fail": cfg.w_fail}
+    n = next(iter(blocks.G["distil"].values())).shape[0]
+    A = np.zeros((n, n))
+    b = np.zeros(n)
+    total_rows = sum(blocks.W["distil"][f] for f in folds)
+    for name, weight in weights.items():
+        W = sum(blocks.W[name][f] for f in folds)
+        if not weight or W <= 0:
+            continue
+        scale = weight * total_rows / W  # each block weighs *weight* times the distil block as a whole
+        A += scale * sum(blocks.G[name][f] for f in folds)
+        b += scale * sum(blocks.h[name][f] for f in folds)
+    penalty = _penalty(n, n_components, cfg) * total_rows / 1000.0
+    beta = np.linalg.solve(A + np.diag(penalty), b)
+    Gd = sum(blocks.G["distil"][f] for f in folds)
+    hs = sum(blocks.hs[f] for f in folds)
+    gamma = np.linalg.solve(Gd + np.diag(penalty), hs)
+    return beta, gamma
+
+
+@dataclass
+class Scale:
+    """Internal score -> readable scale: score = centre + slope * (s - median of training snapshots)."""
+
+    offset: float
+    slope: float
+
+    def __call__(self, s: np.ndarray) -> np.ndarray:
+        return self.offset + self.slope * np.asarray(s)
+
+
+def fit_scale(s_rows: np.ndarray, table: JobTable, rows: np.ndarray, cfg: CombinedConfig) -> Scale:
+    """*s_rows*: the internal scores of the training jobs *rows*."""
+    pristine = table.kind[rows] == "pristine"
+    real_s = s_rows[pristine]
+    snap_s = s_rows[pristine & ~table.professional[rows]]
+    if not len(snap_s):
+        snap_s = real_s
+    p5, p95 = np.percentile(real_s, [5, 95])
+    slope = cfg.span / max(p95 - p5, 1e-6)
+    return Scale(cfg.centre - slope * float(np.median(snap_s)), slope)
+
+
+def distributions(score: np.ndarray, log_sigma: np.ndarray | None, cfg: CombinedConfig) -> np.ndarray:
+    """Discretised Gaussians over 1..10 around *score* with width exp(log_sigma) (or the fixed one)."""
+    sigma = np.full(len(score), cfg.fixed_sigma) if log_sigma is None or cfg.spread == "fixed" else np.exp(log_sigma)
+    logits = -((RATINGS[None, :] - np.asarray(score)[:, None]) ** 2) / (2 * sigma[:, None] ** 2)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class Fitted:
+    basis: Basis
+    beta: np.ndarray
+    gamma: np.ndarray
+    scale: Scale
+    cfg: CombinedConfig
+
+    def score_and_spread(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.scale(P @ self.beta), P @ self.gamma
+
+
+def fit(X: np.ndarray, table: JobTable, photos: list[Photo], teacher: np.ndarray, train: np.ndarray, cfg: CombinedConfig,
+        basis: Basis | None = None, P: np.ndarray | None = None, blocks: Blocks | None = None,
+        folds: list[int] | None = None) -> Fitted:
+    """Fit on the jobs *train* (or, given the outer training set's *blocks*, on its *folds*)."""
+    if basis is None:
+        basis = make_basis(X, table, train, cfg)
+    if P is None:
+        P = project(X, basis)
+    if blocks is None:
+        blocks = build_blocks(P, table, photos, teacher, train, cfg)
+    folds = blocks.folds if folds is None else folds
+    beta, gamma = solve(blocks, folds, basis.components.shape[1], cfg)
+    rows = train[np.isin(table.fold[train], folds)]
+    scale = fit_scale(P[rows] @ beta, table, rows, cfg)
+    return Fitted(basis, beta, gamma, scale, cfg)
+
+
+def head_from_fit(fitted: Fitted) -> DistributionHead:
+    """A plain linear :class:`DistributionHead` (inputs, hinges, standardisation, one linear layer).
+
+    Its logits are those of a discretised Gaussian, logit_k = r_k u - r_k^2 v (up to a constant), with
+    u = score / sigma^2 and v = 1 / (2 sigma^2). Both must be linear in the inputs for the head to stay
+    one linear layer, so v is the teacher's precision distilled linearly (from the fitted log-spread,
+    to first order around the training mean) and u = 2 v0 score + 2 mean_score (v - v0), exact at the
+    typical spread v0; the figures are measured on the head's own output (:func:`head_distributions`)."""
+    b = fitted.basis
+    k = b.components.shape[1]
+    n_in = len(b.mean)
+
+    def to_z(coef: np.ndarray) -> tuple[np.ndarray, float]:
+        w = np.concatenate([b.components @ coef[:k], coef[k:-1]])
+        return w, float(coef[-1])
+
+    ws, cs = to_z(fitted.beta)
+    ws, cs = ws * fitted.scale.slope, cs * fitted.scale.slope + fitted.scale.offset  # readable score
+    head = DistributionHead(b.n_mlsp + len(TECHNICAL_MEASURES), hinges=len(b.hinge_index))
+    head.set_hinges(b.hinge_index, b.hinge_knot)
+    head.feature_mean.copy_(torch.as_tensor(b.mean, dtype=torch.float32))
+    head.feature_std.copy_(torch.as_tensor(b.std, dtype=torch.float32))
+    if fitted.cfg.spread == "fixed":
+        v0 = 1 / (2 * fitted.cfg.fixed_sigma**2)
+        wv, cv = np.zeros(n_in), v0
+        wu, cu = 2 * v0 * ws, 2 * v0 * cs
+    else:
+        wg, cg = to_z(fitted.gamma)  # log sigma = wg.z + cg; at the training mean z = 0: log sigma0 = cg
+        v0 = np.exp(-2 * cg) / 2
+        wv, cv = -2 * v0 * wg, v0  # d v / d log sigma = -2 v
+        wu, cu = 2 * v0 * ws + 2 * cs * wv, 2 * v0 * cs
+    r = RATINGS[:, None]
+    linear = head.mlp[-1]
+    with torch.no_grad():
+        linear.weight.copy_(torch.as_tensor(r * wu[None, :] - r**2 * wv[None, :], dtype=torch.float32))
+        linear.bias.copy_(torch.as_tensor(RATINGS * cu - RATINGS**2 * cv, dtype=torch.float32))
+    return head.eval()
+
+
+@torch.inference_mode()
+def head_distributions(head: DistributionHead, X: np.ndarray) -> np.ndarray:
+    return torch.softmax(head(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))).double(), dim=-1).numpy()
+
+
+def with_overrides(cfg: CombinedConfig, **changes) -> CombinedConfig:
+    return replace(cfg, **changes)
