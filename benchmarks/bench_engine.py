@@ -9,6 +9,7 @@ thread layouts, per-stage costs, contention, start-up. Every figure of one run, 
 * idealo-style NIMA: what idealo's predict does: the full decode, a 224 x 224 nearest-neighbour squash, [-1, 1],
   MobileNet v1 at batch 16 (here nima-ava's graph through ONNX Runtime, 2 threads), decode in one thread.
 * photocritic: ``Scorer("default", use_catalog=False, threads=T, workers=W)`` for each layout T x W.
+* ``--layouts-only ROUNDS``: only the layouts, interleaved (each once per round), medians over the rounds.
 * contention: the chosen layout again while one CPU-bound process (a busy Python loop) runs beside it.
 * per-stage costs on one core: decode + measures, the backbone at batch 16 (ONNX Runtime; PyTorch when it
   is installed), the head, nima-ava's network.
@@ -137,10 +138,22 @@ def startup(folder: str) -> dict:
     return {"score_help_s": round(min(helps), 3), "first_record_s": round(first_record, 3)}
 
 
+def interleaved_layouts(files: list[str], rounds: int) -> dict:
+    """Each layout once per round, rounds one after another, so a change of load hits every layout alike;
+    the median photos/s per layout over the rounds."""
+    got: dict[str, list[float]] = {f"{t}x{w}": [] for t, w in LAYOUTS}
+    for _ in range(rounds):
+        for threads, workers in LAYOUTS:
+            got[f"{threads}x{workers}"].append(rate(len(files), lambda: photocritic_run(files, threads, workers)))
+    return {k: {"median": round(float(np.median(v)), 2), "runs": [round(x, 2) for x in v]} for k, v in got.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=12)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--layouts-only", type=int, metavar="ROUNDS",
+                        help="only the thread layouts, interleaved over ROUNDS rounds of --copies x 12 photos")
     args = parser.parse_args()
     originals = sorted(find_photos([DATA / "photos-fullres"]))
     figures: dict = {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
@@ -155,6 +168,13 @@ def main() -> None:
         n = len(files)
         figures["photos"] = n
         photocritic_run(files[:16], 2, 2)  # warm: sessions, page cache
+        if args.layouts_only:
+            figures["layouts"] = interleaved_layouts(files, args.layouts_only)
+            figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
+            print(json.dumps(figures, indent=2))
+            if args.json:
+                args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+            return
         runs: dict = {}
         runs["decode_floor"] = rate(n, lambda: decode_floor(files))
         runs["nima_idealo_style"] = rate(n, lambda: nima_pipeline(files))

@@ -13,7 +13,7 @@ Needs torch (``pip install -e ".[train]"``); scoring then needs only ONNX Runtim
   :func:`photocritic.training.keras_import.import_idealo_nima` (the one code path that reads the HDF5),
   input N x 3 x 224 x 224 in [-1, 1], output N x 10 probabilities.
 
-Both are fp32, with a dynamic batch. Each export is checked against the PyTorch module it came from on
+Both are fp32, with a dynamic batch, and byte-identical from one run to the next. Each export is checked against the PyTorch module it came from on
 random inputs before it is written; the script fails if they differ by more than 1e-4.
 """
 from __future__ import annotations

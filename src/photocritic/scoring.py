@@ -65,9 +65,10 @@ def default_workers() -> int:
 
 
 def default_threads() -> int:
-    """ONNX Runtime's intra-op threads: ``PHOTOCRITIC_THREADS``, else half the cores. The decode threads
-    (:func:`default_workers`) run beside the network; on 2 cores 1 network thread + 2 decode threads scored
-    18% faster than 2 + 2 and 22% faster than 2 + 1 (benchmarks/bench_engine.py, docs/benchmarks.md)."""
+    """ONNX Runtime's intra-op threads: ``PHOTOCRITIC_THREADS``, else half the cores, leaving the rest to
+    the decode threads (:func:`default_workers`) that run beside the network. On 2 shared cores, 1 network
+    thread + 2 decode threads had the best median of four layouts over interleaved rounds, level with 2 + 2
+    and ahead of 2 + 1 and 1 + 1 (benchmarks/bench_engine.py --layouts-only, docs/benchmarks.md)."""
     return max(1, int(os.environ.get("PHOTOCRITIC_THREADS") or (os.cpu_count() or 2) // 2))
 
 

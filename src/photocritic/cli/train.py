@@ -65,7 +65,11 @@ def train_command(
     """Train an aesthetic model (NIMA-style head, optional fine-tuning) into RUN_DIR."""
     from photocritic.cli.common import progress_bar
     from photocritic.training.config import TrainConfig
-    from photocritic.training.run import ConfigMismatch, train_run
+
+    try:
+        from photocritic.training.run import ConfigMismatch, train_run
+    except ImportError as exc:  # training needs gradients: the one command that needs the [train] extra
+        raise usage_error(f'training needs PyTorch ({exc}): pip install "photocritic[train]"') from None
 
     sources = [s for s in (ava, csv_path, good_bad) if s is not None]
     if len(sources) != 1:
@@ -149,7 +153,10 @@ def import_keras_command(
     output: Path = typer.Argument(..., metavar="OUTPUT", help="The safetensors file to write."),
 ) -> None:
     """Import Keras NIMA (idealo image-quality-assessment, MobileNet v1) weights into PyTorch."""
-    from photocritic.training.keras_import import KerasImportError, import_idealo_nima
+    try:
+        from photocritic.training.keras_import import KerasImportError, import_idealo_nima
+    except ImportError as exc:
+        raise usage_error(f'importing Keras weights needs PyTorch and h5py ({exc}): pip install "photocritic[train]"') from None
 
     from photocritic.cli.common import check_output_file
 
