@@ -99,11 +99,3 @@ def test_evidence_round_trips():
     c = Candidate(3, 5.5, tech(), faces=1, closed_eyes=1, grain=2.0, sharpness=2.5, subject_ev=0.3, subject_blown=0.01, subject_crushed=0.0, face_sharpness=1.9)
     back = Candidate.from_evidence(3, c.evidence())
     assert back == c
-
-
-def test_blown_skin_does_not_become_the_norm_when_most_copies_are_blown():
-    clean = Candidate(0, 5.0, tech(), faces=1, subject_ev=0.3, subject_blown=0.01, subject_crushed=0.0, face_sharpness=2.0)
-    blown = [Candidate(i, 6.0, tech(exposure_ev=1.2), faces=1, subject_ev=1.9, subject_blown=0.5, subject_crushed=0.0, face_sharpness=2.1) for i in (1, 2, 3)]
-    ranked = {r.index: r for r in rank_group([clean, *blown])}
-    assert ranked[0].pick
-    assert all(any("highlights blown on the face" in reason for reason in ranked[i].reasons) for i in (1, 2, 3))

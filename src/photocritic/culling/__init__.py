@@ -2,7 +2,8 @@
 
 * :mod:`~photocritic.culling.grouping`: capture-time and embedding neighbours, union-find (:func:`group_bursts`);
 * :mod:`~photocritic.culling.ranking`: the best frame of a group and the reasons (:func:`rank_group`);
-* :mod:`~photocritic.culling.faces`: faces, eye state, face sharpness and exposure (MediaPipe's networks in ONNX), grain;
+* :mod:`~photocritic.culling.faces`: faces, eye state, face sharpness and exposure (MediaPipe's networks in ONNX);
+* :mod:`~photocritic.culling.frames`: grain, directional sharpness, clipping and the salient region of a frame;
 * :mod:`~photocritic.culling.xmp`: read and merge ``xmp:Rating`` / ``xmp:Label`` in XMP sidecars;
 * :mod:`~photocritic.culling.moves`: journalled, undoable moves of rejects into a folder;
 * :mod:`~photocritic.culling.contact_sheet`: the HTML contact sheet.

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells
+
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
 
@@ -332,7 +334,7 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
         # clipping and skin on the face's own neighbourhood only (the whole photo costs ~5 ms more)
         mx0, my0 = max(0, x0 - w // 4), max(0, y0 - (y1 - y0) // 4)
         mx1, my1 = min(width, x1 + w // 4), min(height, y1 + (y1 - y0) // 4)
-        white, black, luma = _clip_maps(pixels[my0:my1, mx0:mx1])
+        white, black, luma = clip_maps(pixels[my0:my1, mx0:mx1])
         skin = _skin_values(luma, landmarks - [mx0, my0], w)
         x0, y0, x1, y1 = x0 - mx0, y0 - my0, x1 - mx0, y1 - my0
         faces.append(
@@ -378,47 +380,6 @@ def _skin_values(luma: np.ndarray, landmarks: np.ndarray, face_width: int) -> np
     return np.concatenate(values) if values else np.zeros(0, np.float32)
 
 
-def noise_sigma(pixels: np.ndarray) -> float:
-    """Grain in 8-bit levels (of the frame scaled to mean 128): median |finest Haar detail| / 0.6745 (Donoho).
-
-    The median ignores the few large coefficients that edges and texture make, so unlike the
-    Laplacian's variance this does not mistake detail for grain (and grain for detail).
-    """
-    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    luma = luma * (128.0 / max(float(luma.mean()), 1.0))  # in levels of a frame of mean 128: exposure-free
-    h, w = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
-    if h < 2 or w < 2:
-        return 0.0
-    q = luma[:h, :w]
-    diagonal = (q[0::2, 0::2] - q[0::2, 1::2] - q[1::2, 0::2] + q[1::2, 1::2]) / 2.0
-    return float(np.median(np.abs(diagonal)) / 0.6745)
-
-
-def directional_sharpness(pixels: np.ndarray, cells: int = 4) -> float:
-    """log10 of the weaker of the horizontal and vertical gradient energies, in the sharpest grid cell.
-
-    Camera shake smears one direction and leaves the other crisp, which fools the Laplacian's
-    variance; taking the weaker direction catches it. The sharpest cell stands for the subject.
-    Luminance is divided by its mean first, so a brighter copy of a frame is not "sharper".
-    """
-    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    luma = luma * (128.0 / max(float(luma.mean()), 1.0))
-    gx = np.diff(luma, axis=1)[:-1, :] ** 2
-    gy = np.diff(luma, axis=0)[:, :-1] ** 2
-    h, w = gx.shape
-    if h < cells or w < cells:
-        return 0.0
-    ys = np.linspace(0, h, cells + 1).astype(int)
-    xs = np.linspace(0, w, cells + 1).astype(int)
-    best = 0.0
-    for i in range(cells):
-        for j in range(cells):
-            ex = float(gx[ys[i] : ys[i + 1], xs[j] : xs[j + 1]].mean())
-            ey = float(gy[ys[i] : ys[i + 1], xs[j] : xs[j + 1]].mean())
-            best = max(best, min(ex, ey))
-    return float(np.log10(best + 1e-3))
-
-
 @dataclass
 class FrameReport:
     """What culling measures on a larger decode of each photo in a group of look-alikes."""
@@ -429,53 +390,7 @@ class FrameReport:
     subject_blown: float = 0.0  # share of the subject (faces, else the sharpest region) clipped to white
     subject_crushed: float = 0.0  # ... crushed to black
     subject_level: float = 0.0  # median luminance (0-255) of the subject
-    cells: dict | None = None  # 3x3 grid: energy, white, black, level, pixels (see _cells)
-
-
-def _clip_maps(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(white, black, luma): clipping judged on a 5x5 box mean, so sensor noise does not dither a blown
-    area below the white point (nor a blur's soft edge count), while a real blown area stays blown."""
-    import cv2
-
-    rgb = pixels[..., :3]
-    luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    smooth = cv2.blur(rgb, (5, 5)) if min(rgb.shape[:2]) >= 5 else rgb
-    smooth_luma = smooth.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return smooth.max(axis=-1) >= 250, smooth_luma <= 6, luma
-
-
-def _cells(white: np.ndarray, black: np.ndarray, luma: np.ndarray, n: int = 3) -> dict[str, list[float]]:
-    """Per cell of an n x n grid (row-major): gradient energy, shares clipped white / black, median luma."""
-    h, w = luma.shape
-    ys = np.linspace(0, h, n + 1).astype(int)
-    xs = np.linspace(0, w, n + 1).astype(int)
-    gx = np.abs(np.diff(luma, axis=1)) if w > 1 else np.zeros((h, 1), np.float32)
-    out: dict[str, list[float]] = {"energy": [], "white": [], "black": [], "level": [], "pixels": []}
-    for i in range(n):
-        for j in range(n):
-            y0, y1, x0, x1 = ys[i], max(ys[i + 1], ys[i] + 1), xs[j], max(xs[j + 1], xs[j] + 1)
-            y0, x0 = min(y0, h - 1), min(x0, w - 1)
-            g = gx[y0:y1, x0 : min(x1, gx.shape[1])]
-            out["energy"].append(float(g.mean()) if g.size else 0.0)
-            out["white"].append(float(white[y0:y1, x0:x1].mean()))
-            out["black"].append(float(black[y0:y1, x0:x1].mean()))
-            out["level"].append(float(np.median(luma[y0:y1, x0:x1])))
-            out["pixels"].append(float((y1 - y0) * (x1 - x0)))
-    return out
-
-
-def salient_cells(energy: np.ndarray, n: int = 3) -> list[int]:
-    """The cell with the most (summed) gradient energy and its neighbours: where the subject is."""
-    i, j = divmod(int(np.argmax(energy)), n)
-    return [a * n + b for a in range(max(0, i - 1), min(n, i + 2)) for b in range(max(0, j - 1), min(n, j + 2))]
-
-
-def region_exposure(cells: dict[str, list[float]], chosen: list[int]) -> tuple[float, float, float]:
-    """(blown, crushed, level) over the *chosen* cells, weighted by their pixels."""
-    weights = np.array([cells["pixels"][k] for k in chosen], np.float64)
-    weights /= max(weights.sum(), 1e-9)
-    pick = lambda key: float(sum(wt * cells[key][k] for wt, k in zip(weights, chosen)))  # noqa: E731
-    return pick("white"), pick("black"), pick("level")
+    cells: dict | None = None  # 3x3 grid: energy, white, black, level, pixels (see frames.cell_stats)
 
 
 def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, float, float]:
@@ -494,15 +409,15 @@ def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, floa
             float(sum(w * f.crushed for w, f in zip(weights, faces.faces))),
             float(sum(w * f.skin_level for w, f in zip(weights, faces.faces))),
         )
-    white, black, luma = _clip_maps(pixels)
-    cells = _cells(white, black, luma)
+    white, black, luma = clip_maps(pixels)
+    cells = cell_stats(white, black, luma)
     return region_exposure(cells, salient_cells(np.array(cells["energy"])))
 
 
 def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1) -> FrameReport:
     faces = detect_faces(pixels, threads=threads) if find_faces else FaceReport()
-    white, black, luma = _clip_maps(pixels)
-    cells = _cells(white, black, luma)
+    white, black, luma = clip_maps(pixels)
+    cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
     return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells)
 

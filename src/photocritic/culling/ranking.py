@@ -13,10 +13,9 @@ what actually separates frames of one burst, each measured against the group its
   0.7 stop (0.5 point per stop), so a low-key or high-key frame whose subject is exposed right pays
   nothing and is not called under- or overexposed; plus distance from the burst's median exposure
   beyond 0.3 stop (0.7 point per stop: the camera's metering is right for most frames);
-* **clipping of the subject**: 6 points per share of the subject newly blown or crushed; a frame whose
-  *faces* have skin blown or shadows crushed on 5% of the face or more beyond the frame that holds them
-  best ranks below every frame that holds them, whatever its score: blown skin cannot be recovered (for a
-  region without faces, "newly" is beyond the group's median and there is no rank floor);
+* **clipping of the subject**: 6 points per share of the subject newly blown or crushed (beyond the
+  group's median); a frame whose *faces* have skin newly blown or shadows newly crushed (3% of the face
+  or more) ranks below every frame that holds them, whatever its score: blown skin cannot be recovered;
 * **eyes**: a face whose eyelid landmarks show the eyes closed, when fewer are closed in another
   frame of the group, costs 1.5 points per face; no landmark evidence, no blink.
 
@@ -43,8 +42,7 @@ class RankWeights:
     noise: float = 1.5  # a frame much grainier than the rest
     eyes: float = 1.5  # per face with closed eyes
     exposure_tolerance: float = 0.7
-    subject_clipping: float = 0.03  # share of a subject region newly clipped that is said in the reasons
-    face_clipping: float = 0.05  # share of the faces newly clipped that sends a frame below all that hold them
+    subject_clipping: float = 0.03  # share of the subject newly clipped that sends a frame below the others
 
 
 @dataclass
@@ -121,16 +119,12 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     if all(m.subject_blown is not None and m.subject_crushed is not None for m in members):
         sblown = np.array([_num(m.subject_blown) for m in members])
         scrushed = np.array([_num(m.subject_crushed) for m in members])
-        if all(m.faces for m in members):
-            # faces: against the frame that holds the skin best, so that two or three blown copies
-            # cannot make blown skin the norm; 5% of the face, more than a flash's specular highlights
-            newly = np.maximum(sblown - sblown.min(), scrushed - scrushed.min())
-            spoiled = newly >= w.face_clipping
-        else:
-            # a region without faces: against the group's median, a penalty and no rank floor (a darkened or
-            # blurred copy holds a little more than the clean frame; the region is a guess)
-            newly = np.maximum(sblown - np.median(sblown), scrushed - np.median(scrushed))
-            spoiled = np.zeros(n, bool)
+        # against the group's median: a darkened or blurred copy holds a little more than the clean frame,
+        # which must not make the clean frame "newly" clipped; a copy that blows what most frames hold is
+        newly = np.maximum(sblown - np.median(sblown), scrushed - np.median(scrushed))
+        # the hard rule is for faces (blown skin cannot be recovered); the salient region of a frame
+        # without faces is a guess, so there it is a penalty, not a rank floor
+        spoiled = (newly >= w.subject_clipping) & bool(all(m.faces for m in members))
     else:
         sblown = scrushed = newly = np.zeros(n)
         spoiled = np.zeros(n, bool)
@@ -207,11 +201,11 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
             found.append((penalties["exposure"][i], f"{_stops(-sev[i])} underexposed"))
         elif sev[i] >= w.exposure_tolerance and sev[i] > sev[pick] + 0.5:
             found.append((penalties["exposure"][i], f"{_stops(sev[i])} overexposed"))
-        if (spoiled[i] or newly[i] >= w.subject_clipping) and sblown[i] - sblown[pick] >= w.subject_clipping:
+        if newly[i] >= w.subject_clipping and sblown[i] - sblown[pick] >= w.subject_clipping:
             found.append((5.0 + penalties["subject_clipping"][i], f"highlights blown on {subject_name} ({sblown[i] * 100:.0f}%)"))
         elif highlights[i] - np.median(highlights) > 0.02 and highlights[i] > highlights[pick]:
             found.append((penalties["clipping"][i], f"highlights blown ({highlights[i] * 100:.0f}% of the frame)"))
-        if (spoiled[i] or newly[i] >= w.subject_clipping) and scrushed[i] - scrushed[pick] >= w.subject_clipping:
+        if newly[i] >= w.subject_clipping and scrushed[i] - scrushed[pick] >= w.subject_clipping:
             found.append((5.0 + penalties["subject_clipping"][i], f"shadows crushed on {subject_name} ({scrushed[i] * 100:.0f}%)"))
         elif shadows[i] - np.median(shadows) > 0.03 and shadows[i] > shadows[pick]:
             found.append((penalties["clipping"][i], f"shadows crushed ({shadows[i] * 100:.0f}% of the frame)"))
