@@ -156,19 +156,20 @@ photocritic's built-in model: one linear layer over the frozen EfficientNet-Lite
 the 13 technical measures and hinge terms of those measures, giving a 10-bin score distribution.
 
 It learned three things at once: the judgement of idealo's NIMA (trained on AVA's human votes),
-distilled onto our own features over every photo, crop and damaged copy; that a photo ranks above its
-own damaged copies (noise, JPEG, blur, exposure, contrast, saturation, casts, tilt); and that curated
-professional photographs rank above everyday snapshots. Obvious failures (black, blown, flat frames,
-extreme blur, exposure, noise) are taught to sit at the bottom; photos too small to judge (64 px or
-less on the short side) are flagged and put at 1.0 without being scored.
+distilled onto our own features over every photo, its crops and re-encodes; that a photo ranks above
+its own damaged copies (noise, JPEG, blur, exposure, contrast, saturation, casts, tilt); and that
+curated professional photographs rank above everyday snapshots. Obvious failures (black, blown, flat
+frames, extreme blur, exposure, noise) are pushed to the bottom by terms on the tails of the technical
+measures; photos too small to judge (64 px or less on the short side) are flagged and put at 1.0
+without being scored. The distribution has a fixed width: score_std carries no per-photo information.
 
-Held out (nested cross-validation, whole sources held out): pristine above damaged at moderate
-strength {pad['moderate']['mean_over_types']:.3f} (worst {pad['moderate']['worst_type_name']} {pad['moderate']['worst_type']:.3f}),
-mild {pad['mild']['mean_over_types']:.3f}; curated above snapshots AUC {m['professional_vs_snapshot']['auc_as_scored']:.3f};
-Spearman with nima-ava {ag['spearman_with_teacher']:.3f}; obvious failures below the 10th percentile of real photos
-{fl['below_real_p10']:.3f}; clean frame of a synthetic burst highest {figures['held_out_bursts']['default']:.3f}; real photos'
-5th-95th percentile span {ag['real_span_p5_p95']:.2f} points. The spread (score_std) is the teacher's spread distilled
-per photo; it agrees with nima-ava's own spread at r = {ag['std_pearson_with_teacher_std']:.2f} on held-out photos.
+Held out (nested cross-validation, whole sources held out, {figures['photos']['used']} of {figures['photos']['listed']} photos):
+pristine above damaged at moderate strength {pad['moderate']['mean_over_types']:.3f} (worst {pad['moderate']['worst_type_name']}
+{pad['moderate']['worst_type']:.3f}), mild {pad['mild']['mean_over_types']:.3f}; curated above snapshots AUC
+{m['professional_vs_snapshot']['auc_as_scored']:.3f}; Spearman with nima-ava {ag['spearman_with_teacher']:.3f}; obvious failures below the
+10th percentile of real photos {fl['below_real_p10']:.3f}; clean frame of a synthetic burst highest
+{figures['held_out_bursts'].get('default', float('nan')):.3f}; real photos' 5th-95th percentile span {ag['real_span_p5_p95']:.2f} points. A greyscale copy
+of a colour photo scores lower (the damage ranking teaches it); it is not a judge of monochrome work.
 
 See docs/models/default.md in the repository for the full card. Rebuild: `{COMMAND}`
 """
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
                            "technical measures, with the damage ranking and curated-vs-snapshot signals",
             "backbone": "efficientnet-lite0",
             "inputs": ["mlsp", "technical"],
-            "head": {"hidden": [], "dropout": 0.0, "batch_norm": False, "hinges": len(fitted.basis.hinge_index)},
+            "head": {"hidden": [], "dropout": 0.0, "batch_norm": False, "hinges": int(head.hinges)},
             "training": {"script": COMMAND, "seed": base.seed, "chosen": figures["final"]["chosen"],
                          "teacher": "idealo image-quality-assessment weights_mobilenet_aesthetic_0.07.hdf5 (Apache-2.0)"},
         }

@@ -10,17 +10,17 @@ from photocritic.models.zoo import ZOO_DIR, load_model
 from photocritic.scoring import Scorer
 from photocritic.training import default_data as data
 from photocritic.training.default_eval import auc, damage_figures
-from photocritic.training.default_model import FitConfig, JobTable, fit_head, model_inputs, predict
+from photocritic.training.default_model import JobTable, model_inputs
 
 
 def test_default_bundle_is_the_trained_model_and_small():
     model = load_model("default")
     assert model.inputs == ["mlsp", "technical"]
-    assert "not trained on human aesthetic ratings" in model.card.lower()
+    assert "nima" in model.card.lower() and "docs/models/default.md" in model.card
     size = sum(p.stat().st_size for p in (ZOO_DIR / "default").iterdir())
     assert size < 10 * 1024 * 1024
     figures = json.loads((ZOO_DIR / "default" / "evaluation.json").read_text())
-    assert figures["model"]["professional_vs_snapshot"]["auc_as_scored"] > 0.7
+    assert figures["held_out"]["default"]["professional_vs_snapshot"]["auc_as_scored"] > 0.7
 
 
 @pytest.fixture(scope="session")
@@ -63,38 +63,71 @@ def test_a_damaged_photo_scores_lower_with_the_shipped_model(shared_data):
 
 @pytest.fixture(scope="session")
 def tiny_set(shared_data):
-    """36 snapshots: pristine plus three damages at moderate and strong strength (features extracted here)."""
-    photos = [p for p in data.list_photos(shared_data) if not p.professional][::5][:36]
+    """30 snapshots: pristine, one damage at moderate and strong strength, one obvious failure, with the
+    teacher's (idealo NIMA's) distributions; features extracted here, nothing cached."""
+    from photocritic.training.degradations import FAILURES
+    from photocritic.training.teacher import default_teacher_path, load_teacher
+
+    photos = [p for p in data.list_photos(shared_data) if not p.professional and min(p.width, p.height) > 256][::5][:30]
     jobs = []
     for i in range(len(photos)):
         jobs.append(data.Job(i, "pristine"))
         damage = ("defocus", "noise", "underexposure")[i % 3]
         jobs += [data.Job(i, "damaged", damage, s) for s in (1, 2)]
-    features = data.extract_job_features(photos, jobs, cache_dir=None, log=lambda *_: None)
-    folds = np.array([0 if i < 24 else 1 for i in range(len(photos))])
+        jobs.append(data.Job(i, "failure", FAILURES[i % len(FAILURES)]))
+    teacher = load_teacher(default_teacher_path(shared_data))
+    features = data.extract_job_features(photos, jobs, cache_dir=None, log=lambda *_: None, teacher=teacher)
+    folds = np.array([0 if i < 20 else 1 for i in range(len(photos))])
     return photos, jobs, features, JobTable.build(photos, jobs, folds)
 
 
-def test_training_on_a_tiny_set_learns_to_rank_held_out_photos(tiny_set):
+def _tiny_fit(tiny_set):
+    from photocritic.training.default_combined import CombinedConfig, fit, head_from_fit
+
     photos, jobs, features, table = tiny_set
-    cfg = FitConfig()
-    X = model_inputs(features, cfg.inputs)
-    train, test = np.flatnonzero(table.fold == 0), np.flatnonzero(table.fold == 1)
-    head = fit_head(X, table, train, photos, cfg)
-    means = predict(head, X) @ np.arange(1, 11)
+    X = model_inputs(features, ("mlsp", "technical"))
+    cfg = CombinedConfig(components=16)
+    return X, table, head_from_fit(fit(X, table, photos, features["teacher"].astype(np.float64), np.flatnonzero(table.fold == 0), cfg))
+
+
+def test_training_on_a_tiny_set_learns_to_rank_held_out_photos(tiny_set):
+    from photocritic.training.default_combined import head_distributions
+
+    X, table, head = _tiny_fit(tiny_set)
+    means = head_distributions(head, X) @ np.arange(1, 11)
+    test = np.flatnonzero(table.fold == 1)
     figures = damage_figures(means, table, rows=test)
     wins = [figures["per_type"][d][s] for d in ("defocus", "noise", "underexposure") for s in ("moderate", "strong")]
     assert np.mean(wins) >= 0.8, figures["per_type"]  # chance is 0.5
     pristine = means[test][table.kind[test] == "pristine"]
-    damaged = means[test][table.kind[test] == "damaged"]
-    assert auc(pristine, damaged) > 0.75
+    assert auc(pristine, means[test][table.kind[test] == "damaged"]) > 0.75
+    assert auc(pristine, means[test][table.kind[test] == "failure"]) > 0.75  # failures low, from 20 photos' failures
 
 
 def test_training_is_reproducible(tiny_set):
-    photos, jobs, features, table = tiny_set
-    cfg = FitConfig()
-    X = model_inputs(features, cfg.inputs)
-    rows = np.flatnonzero(table.fold == 0)
-    a = predict(fit_head(X, table, rows, photos, cfg), X)
-    b = predict(fit_head(X, table, rows, photos, cfg), X)
-    assert np.array_equal(a, b)
+    from photocritic.training.default_combined import head_distributions
+
+    X, _, first = _tiny_fit(tiny_set)
+    _, _, second = _tiny_fit(tiny_set)
+    for name, tensor in first.state_dict().items():
+        assert np.array_equal(tensor.numpy(), second.state_dict()[name].numpy()), name
+    assert np.array_equal(head_distributions(first, X), head_distributions(second, X))
+
+
+def test_obvious_failures_score_below_real_photos_with_the_shipped_model(shared_data):
+    """Failures made from real photos, scored by the shipped bundle, sit below those photos' scores."""
+    from photocritic.imaging.decode import decode_for_model
+    from photocritic.models.backbone import extract_features, load_backbone, model_input
+    from photocritic.models.technical import measures_vector, technical_measures
+    from photocritic.training.degradations import FAILURES, make_failure
+
+    model = load_model("default")
+    files = [p for p in sorted((shared_data / "professional").glob("*.jpg"))[::40]][:6]
+    real = [decode_for_model(f).pixels for f in files]
+    failed = [make_failure(real[i % len(real)], kind, seed=i) for i, kind in enumerate(FAILURES)]
+    pixels = real + failed
+    feats = extract_features(load_backbone(), np.stack([model_input(v) for v in pixels])).astype(np.float16)
+    tech = np.stack([measures_vector(technical_measures(v)) for v in pixels])
+    means = model.predict_distribution(feats.astype(np.float32), tech) @ np.arange(1, 11)
+    real_means, failure_means = means[: len(real)], means[len(real) :]
+    assert failure_means.max() < real_means.min(), (real_means, dict(zip(FAILURES, failure_means)))

@@ -21,13 +21,12 @@ from photocritic.training.default_eval import dev_objective
 from photocritic.training.default_model import JobTable
 
 #: The candidates: how much the curated-vs-snapshot and ranking blocks weigh against distillation,
-#: and the ridge penalty. (A first grid, 0.5-4 and 10-100, was tried on a trial run over the first
-#: hundred photos cached; its inner choices sat at the upper ends for ranking and ridge, so the grid
-#: moved up. Only inner-fold choices were looked at.)
+#: and the ridge penalty. Set from development runs on the photos cached first, judged on inner-fold
+#: figures only (see docs/models/default-experiments.md).
 GRID: dict[str, tuple] = {
-    "w_class": (1.0, 2.0, 4.0),
-    "w_pairs": (2.0, 4.0, 8.0),
-    "ridge": (100.0, 1000.0),
+    "w_class": (0.5, 1.0),
+    "w_pairs": (1.0, 2.0),
+    "ridge": (10000.0, 30000.0),
 }
 
 
@@ -57,7 +56,7 @@ def choose(X, table, photos, teacher, train, cands, judged, log=print) -> tuple[
             fitted = fit(X, table, photos, teacher, train, cfg, basis=basis, P=P, blocks=blocks,
                          folds=[g for g in blocks.folds if g != f])
             rows = train[table.fold[train] == f]
-            means[rows] = fitted.score_and_spread(P[rows])[0]
+            means[rows] = fitted.score_and_spread(P[rows], X[rows])[0]
         objective, values = dev_objective(means, table, photos, t_mean, train, judged)
         results.append({"config": {k: getattr(cfg, k) for k in GRID}, "objective": objective, **values})
     best = int(np.argmax([r["objective"] for r in results]))
