@@ -7,7 +7,7 @@ fingerprint (or backbone) in its schema metadata, and a run refuses a folder wri
 
 Score records (``kind="scores"``): the JSONL record fields in the same order. ``distribution`` is a
 ``list<double>`` of 10 probabilities, ``technical`` a ``struct`` of the 13 technical measures (query it as
-``technical.sharpness``); both are null in error records. Reading a part back with
+``technical.sharpness``); both are null in error records; ``flags`` a ``list<string>`` (empty for most photos). Reading a part back with
 :func:`read_records` gives dicts equal to the records the single-machine path yields.
 
 Feature rows (``kind="features"``): the catalog's photo row (path, size, mtime_ns, format, width, height,
@@ -47,6 +47,7 @@ RECORD_FIELDS = [
     pa.field("format", pa.string()),
     pa.field("model", pa.string()),
     pa.field("technical", TECHNICAL_TYPE),
+    pa.field("flags", pa.list_(pa.string())),
 ]
 
 ROW_FIELDS = [
@@ -109,6 +110,7 @@ def record_from_arrow(item: dict) -> dict:
     record = {f.name: item.get(f.name) for f in RECORD_FIELDS}
     if record["technical"] is not None:
         record["technical"] = dict(record["technical"])
+    record["flags"] = list(record["flags"] or [])
     return record
 
 
