@@ -61,6 +61,20 @@ def test_train_csv_missing(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_train_csv_that_is_a_photo(photo, tmp_path):
+    (tmp_path / "ratings.csv").write_bytes(photo.read_bytes())
+    result = run_cli("train", "runs/x", "--csv", "ratings.csv", cwd=tmp_path)
+    assert_one_line_error(result, "not a CSV text file")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ava_report_on_a_file_that_is_not_ava(tmp_path):
+    (tmp_path / "notes.txt").write_text("these are my notes\nnothing to see\n")
+    result = run_cli("ava", "report", "notes.txt", "--out", "report", cwd=tmp_path)
+    assert_one_line_error(result, "no usable rows", "photocritic ava check")
+    assert not (tmp_path / "report").exists()
+
+
 def test_serve_on_a_port_in_use(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -64,10 +64,15 @@ def _load(ava: Path, tags: Path | None, challenges: Path | None, strict: bool, q
     try:
         data = read_ava(ava, strict=strict)
     except AvaFormatError as exc:
-        typer.echo(f"photocritic: {exc}", err=True)
-        raise typer.Exit(EXIT_SOME_FAILED) from None
-    except OSError as exc:
-        raise usage_error(str(exc)) from None
+        if strict and len(exc.bad_rows) and "no usable rows" not in str(exc):
+            typer.echo(f"photocritic: {exc}", err=True)  # --strict: every bad row, then stop
+            raise typer.Exit(EXIT_SOME_FAILED) from None
+        # nothing usable at all: not an AVA file, a usage error like any other wrong input
+        first = f" ({exc.bad_rows[0]})" if exc.bad_rows else ""
+        raise usage_error(f"{str(exc).splitlines()[0]}{first}: is it an AVA.txt file? "
+                          f"`photocritic ava check {ava}` lists every bad row") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise usage_error(f"{ava}: {exc}") from None
     if not quiet:
         typer.echo(f"read {len(data):,} photos from {ava} in {time.perf_counter() - start:.2f} s", err=True)
     return data, tag_names, challenge_names, spec

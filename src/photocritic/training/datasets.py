@@ -232,6 +232,13 @@ def load_ratings_csv(csv_path: str | os.PathLike, root: str | os.PathLike | None
     Relative paths are read from ``root`` (default: the CSV's folder). An optional ``split`` column
     (train / val / test) fixes the split.
     """
+    try:
+        return _load_ratings_csv(csv_path, root, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed)
+    except (UnicodeDecodeError, csv.Error) as exc:  # a photo or another binary file given as the CSV
+        raise ValueError(f"{csv_path}: not a CSV text file (UTF-8, a header line with a 'path' column): {exc}") from None
+
+
+def _load_ratings_csv(csv_path, root, *, val_fraction: float, test_fraction: float, seed: int) -> RatedPhotos:
     csv_path = Path(csv_path)
     root = Path(root) if root is not None else csv_path.parent
     with open(csv_path, newline="", encoding="utf-8") as stream:
