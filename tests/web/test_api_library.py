@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from photocritic.web import create_app
 from photocritic.web.library import OutsideRoot, resolve_inside
@@ -34,6 +35,7 @@ def root(tmp_path_factory, shared_data, outside) -> Path:
     os.symlink(outside / "private.jpg", root / "link-out.jpg")  # a symlink leaving the root
     os.symlink(outside, root / "linked-folder")
     (root / "notes.jpg").write_text("not a photo")
+    Image.open(shared_data / "photos" / "Nikon D3100.jpg").convert("RGB").resize((40, 40)).save(root / "tiny.jpg")
     return root
 
 
@@ -64,7 +66,7 @@ def test_resolve_inside(tmp_path):
 def test_photos_are_listed_by_id_and_nothing_outside_the_root(client, root):
     photos = client.get("/api/library/photos").json()
     names = sorted(p["relative_path"] for p in photos)
-    assert names == sorted([EVIL, "notes.jpg", "shoot/burst_01.jpg", "shoot/burst_02.jpg", "shoot/burst_03.jpg", "shoot/burst_04.jpg"])
+    assert names == sorted([EVIL, "notes.jpg", "tiny.jpg", "shoot/burst_01.jpg", "shoot/burst_02.jpg", "shoot/burst_03.jpg", "shoot/burst_04.jpg"])
     assert all(len(p["id"]) == 16 and "/" not in p["id"] for p in photos)
     assert not any("private" in p["relative_path"] or "link" in p["relative_path"] for p in photos)
     bad = next(p for p in photos if p["name"] == "notes.jpg")
@@ -134,6 +136,10 @@ def test_groups_come_from_the_culling_code(client, root):
     assert [m["rank"] for m in burst["members"]] == [1, 2, 3, 4]
     assert burst["pick"] == burst["members"][0]["id"] and burst["members"][0]["status"] == "pick"
     assert data["failed"] == 1 and data["unreadable"][0]["name"] == "notes.jpg"
+    # a photo too small to judge is flagged with the scoring pipeline's reason, not offered as a pick
+    tiny = next(m for g in data["groups"] for m in g["members"] if m["name"] == "tiny.jpg")
+    assert tiny["flags"] == ["too small to judge: 40x40 px"], tiny
+    assert tiny["flagged"] and "too small" in tiny["flag"], tiny
     # the same picks as `photocritic cull` computes on the same files
     scorer = Scorer(catalog=None, use_catalog=False)
     expected = cull_records(scorer, find_photos([root / "shoot"]))

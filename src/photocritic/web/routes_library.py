@@ -54,6 +54,7 @@ class Photo(BaseModel):
     width: int | None = None
     height: int | None = None
     error: str | None = None
+    flags: list[str] = Field([], description="why the score is not a judgement of a real photo (the record's `flags`)")
 
 
 def photo_json(photo) -> dict:
@@ -73,6 +74,7 @@ def photo_json(photo) -> dict:
         "width": record.get("width"),
         "height": record.get("height"),
         "error": printable(record["error"]) if record.get("error") else None,
+        "flags": list(record.get("flags") or []),
     }
 
 
@@ -216,11 +218,12 @@ class DecisionOut(BaseModel):
     )
 
 
-def single_flag(reasons: list[dict]) -> str | None:
-    """A single photo has no better frame to lose to, so ranking never rejects it: flag the ones whose
-    technical measures are bad (badly exposed, nothing sharp, mostly blown out or black)."""
-    bad = [r["text"] for r in reasons if r["level"] == "bad"]
-    return "; ".join(bad) if bad else None
+def single_flag(photo: dict) -> str | None:
+    """A single photo has no better frame to lose to, so ranking never rejects it: flag the ones the
+    scoring pipeline flagged (too small to judge, a black frame, ...) or whose technical measures are bad
+    (badly exposed, nothing sharp, mostly blown out)."""
+    bad = [*photo["flags"], *(r["text"] for r in photo["reasons"] if r["level"] == "bad")]
+    return "; ".join(dict.fromkeys(bad)) if bad else None
 
 
 def group_json(library: Library, group) -> dict:
@@ -229,7 +232,7 @@ def group_json(library: Library, group) -> dict:
         photo = library.photo(pid)
         cull = group.cull[pid]
         described = photo_json(photo)
-        flag = single_flag(described["reasons"]) if len(group.members) == 1 else None
+        flag = single_flag(described) if len(group.members) == 1 else None
         members.append(
             {
                 **described,
