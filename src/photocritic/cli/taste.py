@@ -134,8 +134,10 @@ def explain_command(
 
     try:
         from photocritic.models.saliency import overlay, score_heatmap
-    except ImportError:  # Grad-CAM needs gradients, the one part of scoring left to PyTorch
-        raise usage_error('heat maps need PyTorch: pip install "photocritic[train]"') from None
+    except ImportError as exc:  # Grad-CAM needs gradients, the one part of scoring left to PyTorch
+        if (exc.name or "").split(".")[0] == "torch":
+            raise usage_error('heat maps need PyTorch: pip install "photocritic[train]"') from None
+        raise
     from photocritic.models.zoo import ModelError
 
     try:
