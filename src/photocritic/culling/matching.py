@@ -75,8 +75,9 @@ def keypoints_of_file(path: str | os.PathLike) -> Keypoints | None:
 
 def ransac_similarity(source: np.ndarray, target: np.ndarray, threshold: float = 4.0, hypotheses: int = 2000, seed: int = 0) -> tuple[complex, np.ndarray]:
     """The similarity z -> a z + t (points as complex numbers) most matches agree on within *threshold*
-    pixels: *hypotheses* two-match samples drawn with a fixed seed (the same pair gives the same
-    count whatever came before), the best refitted by least squares on its inliers. (a, inlier mask)."""
+    pixels: up to *hypotheses* two-match samples drawn with a fixed seed (the same pair gives the same
+    count whatever came before), fewer once the best one's inlier share makes a miss unlikely; the
+    best is refitted by least squares on its inliers. (a, inlier mask)."""
     p = source[:, 0].astype(np.float64) + 1j * source[:, 1]
     q = target[:, 0].astype(np.float64) + 1j * target[:, 1]
     n = len(p)
@@ -89,13 +90,17 @@ def ransac_similarity(source: np.ndarray, target: np.ndarray, threshold: float =
     a = np.where(usable, (q[second] - q[first]) / np.where(usable, span, 1.0), 0.0)
     t = q[first] - a * p[first]
     best_a, best_mask = 0j, np.zeros(n, bool)
-    for start in range(0, hypotheses, 500):  # 500 x n residuals at a time
-        inliers = np.abs(a[start : start + 500, None] * p[None, :] + t[start : start + 500, None] - q[None, :]) <= threshold
-        inliers &= usable[start : start + 500, None]
+    for start in range(0, hypotheses, 100):
+        inliers = np.abs(a[start : start + 100, None] * p[None, :] + t[start : start + 100, None] - q[None, :]) <= threshold
+        inliers &= usable[start : start + 100, None]
         counts = inliers.sum(axis=1)
         k = int(np.argmax(counts))
         if counts[k] > best_mask.sum():
             best_a, best_mask = complex(a[start + k]), inliers[k]
+        # stop once a sample of two inliers has been drawn with 99% confidence (as OpenCV's RANSAC)
+        share = best_mask.sum() / n
+        if share >= 1 or (share > 0 and start + 100 >= math.log(0.01) / math.log(1 - share * share)):
+            break
     if best_mask.sum() >= 2:
         pm, qm = p[best_mask], q[best_mask]
         pc, qc = pm - pm.mean(), qm - qm.mean()
