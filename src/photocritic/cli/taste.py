@@ -63,6 +63,11 @@ def fit_command(
 
     check_output_folder(out, "--out")
     check_output_folder(report, "--report")
+    if report is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:  # say so before the fit, not after it
+            raise usage_error('--report draws figures with matplotlib: pip install "photocritic[plots]"')
     sources = sum(x is not None and x != [] for x in (good or bad, ratings, csv_file))
     if sources != 1:
         raise usage_error("give exactly one label source: --good and --bad, --ratings, or --csv")
