@@ -91,6 +91,13 @@ def test_score_cull_and_the_web_app_need_no_extra(tmp_path, shared_data):
     assert attempts(web) == []
 
 
+def test_help_imports_no_extra(tmp_path):
+    for args in (["--help"], ["score", "--help"], ["cull", "--help"], ["taste", "fit", "--help"]):
+        result = run_core(tmp_path, "cli", *args)
+        assert result.returncode == 0 and "Usage" in result.stdout, result.stderr
+        assert attempts(result) == [], args
+
+
 def test_a_command_needing_an_extra_says_which_in_one_line(tmp_path, shared_data):
     for kind in ("good", "bad"):
         (tmp_path / kind).mkdir()
