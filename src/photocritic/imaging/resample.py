@@ -54,33 +54,49 @@ def warp_affine(pixels: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.
     return out.reshape(height, width, *pixels.shape[2:])
 
 
-def _area_weights(source: int, target: int) -> np.ndarray:
-    """target x source matrix of INTER_AREA weights: each output pixel averages the source span it covers."""
+def _area_slots(source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
+    """INTER_AREA weights as (index, share), each target x slots: output pixel d is the sum over k
+    of share[d, k] * source pixel index[d, k] (OpenCV's computeResizeAreaTab when shrinking, its
+    linear interpolation with area fractions when enlarging)."""
+    d = np.arange(target)
     scale = source / target
-    weights = np.zeros((target, source), np.float64)
-    if scale >= 1:
-        for d in range(target):
-            start, stop = d * scale, d * scale + scale
-            cell = min(scale, source - start)
-            first, last = math.ceil(start), min(math.floor(stop), source - 1)
-            first = min(first, last)
-            if first - start > 1e-3:
-                weights[d, first - 1] = np.float32((first - start) / cell)
-            weights[d, first:last] = np.float32(1.0 / cell)
-            if stop - last > 1e-3:
-                weights[d, last] = np.float32(min(min(stop - last, 1.0), cell) / cell)
-        return weights
-    # enlarging: OpenCV's INTER_AREA is a linear interpolation with these fractions
-    for d in range(target):
-        s = math.floor(d * scale)
+    if scale < 1:
+        s = np.floor(d * scale).astype(np.int64)
         f = (d + 1) - (s + 1) / scale
-        f = 0.0 if f <= 0 else f - math.floor(f)
-        if s >= source - 1:
-            s, f = source - 1, 0.0
-        weights[d, s] += 1 - f
-        if f:
-            weights[d, s + 1] += f
-    return weights
+        f = np.where(f <= 0, 0.0, f - np.floor(f))
+        edge = s >= source - 1
+        s, f = np.where(edge, source - 1, s), np.where(edge, 0.0, f)
+        return np.stack([s, np.minimum(s + 1, source - 1)], 1), np.stack([1 - f, f], 1).astype(np.float32)
+    start = d * scale
+    stop = start + scale
+    cell = np.minimum(scale, source - start)
+    last = np.minimum(np.floor(stop).astype(np.int64), source - 1)
+    first = np.minimum(np.ceil(start).astype(np.int64), last)
+    span = int(math.ceil(scale)) + 2  # a partial pixel, the whole ones, a partial pixel
+    index = np.zeros((target, span), np.int64)
+    share = np.zeros((target, span), np.float32)
+    head = first - start > 1e-3
+    index[:, 0] = np.maximum(first - 1, 0)
+    share[:, 0] = np.where(head, (first - start) / cell, 0.0)
+    for k in range(span - 2):
+        whole = first + k < last
+        index[:, k + 1] = np.where(whole, first + k, 0)
+        share[:, k + 1] = np.where(whole, 1.0 / cell, 0.0)
+    tail = stop - last > 1e-3
+    index[:, -1] = last
+    share[:, -1] = np.where(tail, np.minimum(np.minimum(stop - last, 1.0), cell) / cell, 0.0)
+    return index, share
+
+
+def _area_pass(x: np.ndarray, target: int) -> np.ndarray:
+    """INTER_AREA along axis 0, in float32 as OpenCV: each output row is a weighted sum of the few
+    source rows it covers (gathered per weight slot, not a dense matrix product)."""
+    index, share = _area_slots(x.shape[0], target)
+    out = x[index[:, 0]] * share[:, 0, None, None]
+    for k in range(1, index.shape[1]):
+        if share[:, k].any():
+            out += x[index[:, k]] * share[:, k, None, None]
+    return out
 
 
 def resize_area(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -89,12 +105,16 @@ def resize_area(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     src_h, src_w = pixels.shape[:2]
     source = pixels.reshape(src_h, src_w, -1)
     if src_w == 2 * width and src_h == 2 * height:  # OpenCV's exact halving: 2x2 means, rounded half up
-        quads = source.reshape(height, 2, width, 2, -1).astype(np.uint16).sum(axis=(1, 3))
-        out = ((quads + 2) >> 2).astype(np.uint8)
+        quads = source[0::2, 0::2].astype(np.uint16)
+        quads += source[0::2, 1::2]
+        quads += source[1::2, 0::2]
+        quads += source[1::2, 1::2]
+        quads += 2
+        out = (quads >> 2).astype(np.uint8)
     else:
-        wy, wx = _area_weights(src_h, height), _area_weights(src_w, width)
-        rows = np.einsum("ys,sxc->yxc", wy, source.astype(np.float64))
-        out = np.clip(np.rint(np.einsum("xs,ysc->yxc", wx, rows)), 0, 255).astype(np.uint8)
+        rows = _area_pass(source, height)  # uint8 rows times float32 shares: float32
+        out = _area_pass(np.ascontiguousarray(rows.transpose(1, 0, 2)), width).transpose(1, 0, 2)
+        out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
     return out.reshape(height, width, *pixels.shape[2:])
 
 
