@@ -29,6 +29,18 @@ def test_clusters_are_found_exactly_and_with_the_faiss_index():
     assert same_partition(approximate, truth)
 
 
+def test_without_faiss_large_sets_are_searched_exactly_and_say_so_once(monkeypatch, capsys):
+    import photocritic.culling.grouping as grouping
+
+    monkeypatch.setitem(__import__("sys").modules, "faiss", None)  # as if the [large] extra were absent
+    monkeypatch.setattr(grouping, "_warned_without_faiss", False)
+    vectors, truth = clusters(dim=200)  # above the 128-d projection
+    assert same_partition(group_bursts(vectors, exact_limit=10), truth)
+    group_bursts(vectors, exact_limit=10)
+    err = capsys.readouterr().err
+    assert err.count("no faiss") == 1 and 'photocritic[large]' in err
+
+
 def test_capture_time_lowers_the_bar_for_one_camera_only():
     a = np.array([1.0, 0.0, 0.0], np.float32)
     b = np.array([0.6, 0.8, 0.0], np.float32)  # cosine 0.6: below `similarity`, above `time_similarity`

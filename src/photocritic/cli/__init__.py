@@ -18,7 +18,7 @@ import sys
 import typer
 
 from photocritic.cli.ava import ava_app
-from photocritic.cli.common import EXIT_INTERNAL, EXIT_USAGE
+from photocritic.cli.common import EXIT_INTERNAL, EXIT_USAGE, missing_extra
 from photocritic.cli.cull import CULL_EPILOG, cull_command
 from photocritic.cli.evaluate import EVALUATE_EPILOG, evaluate_command
 from photocritic.cli.score import SCORE_EPILOG, score_command
@@ -82,6 +82,13 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _internal_error(exc: BaseException) -> int:
+    _say(f"internal error: {type(exc).__name__}: {_one_line(exc)[:300]}")
+    _say("this is a bug in photocritic; please report it with the command you ran and this message "
+         "(PHOTOCRITIC_DEBUG=1 shows the traceback)")
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> None:
     from photocritic.cli.help import install
 
@@ -117,15 +124,21 @@ def main(argv: list[str] | None = None) -> None:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         _say(f"error: {_one_line(exc.strerror or exc)}{where}")
         code = EXIT_USAGE
+    except ImportError as exc:  # an optional part (an extra) is not installed: say which, or it is a bug
+        message = missing_extra(exc)
+        if os.environ.get("PHOTOCRITIC_DEBUG"):
+            raise
+        if message is None:
+            code = _internal_error(exc)
+        else:
+            _say(f"error: {message}")
+            code = EXIT_USAGE
     except MemoryError:
         _say("error: out of memory (try a smaller --batch-size or fewer --workers)")
         code = EXIT_USAGE
     except Exception as exc:  # a bug: say so, ask for a report, keep the traceback out of the way
         if os.environ.get("PHOTOCRITIC_DEBUG"):
             raise
-        _say(f"internal error: {type(exc).__name__}: {_one_line(exc)[:300]}")
-        _say("this is a bug in photocritic; please report it with the command you ran and this message "
-             "(PHOTOCRITIC_DEBUG=1 shows the traceback)")
-        code = EXIT_INTERNAL
+        code = _internal_error(exc)
     sys.stdout.flush()
     sys.exit(code if isinstance(code, int) else 0)

@@ -21,6 +21,30 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+#: Modules the core install leaves out: the distribution that brings each, and the extra that adds it.
+EXTRAS = {
+    "sklearn": ("scikit-learn", "taste"),
+    "matplotlib": ("matplotlib", "plots"),
+    "scipy": ("scipy", "ava"),
+    "torch": ("PyTorch", "train"),
+    "efficientnet_lite_pytorch": ("efficientnet-lite-pytorch", "train"),
+    "h5py": ("h5py", "train"),
+    "onnx": ("onnx", "train"),
+    "faiss": ("faiss-cpu", "large"),
+    "ray": ("Ray", "ray"),
+    "pyarrow": ("pyarrow", "ray"),
+}
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """The one-line message for a module of an extra that is not installed; None for anything else."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    if name not in EXTRAS:
+        return None
+    distribution, extra = EXTRAS[name]
+    return f'this needs {distribution}, which the core install leaves out: pip install "photocritic[{extra}]"'
+
+
 def builtin_models() -> str:
     """The shipped model names for a help text, without importing the model code (and torch) for --help."""
     zoo = Path(__file__).resolve().parent.parent / "zoo"

@@ -63,6 +63,11 @@ def fit_command(
 
     check_output_folder(out, "--out")
     check_output_folder(report, "--report")
+    if report is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:  # say so before the fit, not after it
+            raise usage_error('--report draws figures with matplotlib: pip install "photocritic[plots]"')
     sources = sum(x is not None and x != [] for x in (good or bad, ratings, csv_file))
     if sources != 1:
         raise usage_error("give exactly one label source: --good and --bad, --ratings, or --csv")
@@ -134,8 +139,10 @@ def explain_command(
 
     try:
         from photocritic.models.saliency import overlay, score_heatmap
-    except ImportError:  # Grad-CAM needs gradients, the one part of scoring left to PyTorch
-        raise usage_error('heat maps need PyTorch: pip install "photocritic[train]"') from None
+    except ImportError as exc:  # Grad-CAM needs gradients, the one part of scoring left to PyTorch
+        if (exc.name or "").split(".")[0] == "torch":
+            raise usage_error('heat maps need PyTorch: pip install "photocritic[train]"') from None
+        raise
     from photocritic.models.zoo import ModelError
 
     try:

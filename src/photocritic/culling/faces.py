@@ -129,7 +129,7 @@ def eye_aspect_ratio(contour: np.ndarray) -> float:
 
 def _eye_crop(pixels: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> np.ndarray:
     """MediaPipe's eye crop: a square 2.3x the corner-to-corner width, eye level, 64x64."""
-    import cv2
+    from photocritic.imaging.resample import warp_affine
 
     centre = (outer + inner) / 2
     width = max(float(np.linalg.norm(inner - outer)), 1e-6)
@@ -138,7 +138,7 @@ def _eye_crop(pixels: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: 
     c, s = math.cos(angle), math.sin(angle)
     m = np.array([[c * scale, s * scale, 0.0], [-s * scale, c * scale, 0.0]])
     m[:, 2] = np.array([32.0, 32.0]) - m[:, :2] @ centre
-    crop = cv2.warpAffine(pixels, m, (64, 64), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    crop = warp_affine(pixels, m, (64, 64))
     return np.ascontiguousarray(crop[:, ::-1]) if mirror else crop
 
 
@@ -226,9 +226,8 @@ def _square_crops(height: int, width: int) -> list[tuple[int, int, int]]:
 
 def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1) -> FaceReport:
     """Faces in an RGB uint8 image, each with eye state, sharpness and exposure of the face itself."""
-    import cv2
-
     from photocritic.engine import graph_path, open_session
+    from photocritic.imaging.resample import resize_area
 
     pixels = np.ascontiguousarray(pixels[..., :3])
     height, width = pixels.shape[:2]
@@ -236,7 +235,7 @@ def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1) -
         return FaceReport()
     # tiles are cut from a half-size copy when they are large: one area resize of the photo instead of
     # one per tile
-    half = cv2.resize(pixels, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA) if min(height, width) >= 512 else None
+    half = resize_area(pixels, (max(1, width // 2), max(1, height // 2))) if min(height, width) >= 512 else None
     detector = open_session(graph_path(DETECTOR), threads)
     crops = _square_crops(height, width)
     boxes, points, scores = _detect(detector, pixels, half, crops[:1], threshold)
@@ -254,7 +253,7 @@ def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1) -
 
 def _detect(detector, pixels: np.ndarray, half: np.ndarray | None, crops, threshold: float):
     """BlazeFace on a batch of square crops: boxes, keypoints and scores in the image's pixels."""
-    import cv2
+    from photocritic.imaging.resample import resize_area
 
     batch = np.empty((len(crops), 128, 128, 3), np.float32)
     for k, (x, y, side) in enumerate(crops):
@@ -263,7 +262,7 @@ def _detect(detector, pixels: np.ndarray, half: np.ndarray | None, crops, thresh
         tile = np.zeros((s_side, s_side, 3), np.uint8)
         part = source[y // f : y // f + s_side, x // f : x // f + s_side]
         tile[: part.shape[0], : part.shape[1]] = part
-        batch[k] = cv2.resize(tile, (128, 128), interpolation=cv2.INTER_AREA)
+        batch[k] = resize_area(tile, (128, 128))
     raw, logits = detector.run(["regressors", "classificators"], {"input": batch / 127.5 - 1.0})
     boxes, points, scores = [], [], []
     for k, (x, y, side) in enumerate(crops):
@@ -275,9 +274,8 @@ def _detect(detector, pixels: np.ndarray, half: np.ndarray | None, crops, thresh
 
 
 def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
-    import cv2
-
     from photocritic.engine import graph_path, open_session
+    from photocritic.imaging.resample import invert_affine, warp_affine
 
     height, width = pixels.shape[:2]
     crops, transforms = [], []
@@ -292,13 +290,13 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
         # image -> crop: rotate by -angle about the centre, scale, move the centre to (96, 96)
         m = np.array([[c * scale, s * scale, 0.0], [-s * scale, c * scale, 0.0]], np.float64)
         m[:, 2] = np.array([96.0, 96.0]) - m[:, :2] @ centre
-        crops.append(cv2.warpAffine(pixels, m, (192, 192), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+        crops.append(warp_affine(pixels, m, (192, 192)))
         transforms.append(m)
     mesh = open_session(graph_path(LANDMARKS), threads)
     coords, presence = mesh.run(["conv2d_21", "conv2d_31"], {"input": np.stack(crops).astype(np.float32) / 255.0})
     candidates = []
     for (box, keys, score), m, xyz, logit in zip(found, transforms, coords.reshape(len(crops), 468, 3), presence.reshape(-1)):
-        inverse = cv2.invertAffineTransform(m)
+        inverse = invert_affine(m)
         landmarks = xyz[:, :2].astype(np.float64) @ inverse[:, :2].T + inverse[:, 2]
         x0, y0 = int(max(0, box[0])), int(max(0, box[1]))
         x1, y1 = int(min(width, box[2])), int(min(height, box[3]))

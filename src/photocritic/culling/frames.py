@@ -49,11 +49,11 @@ def directional_sharpness(pixels: np.ndarray, cells: int = 4) -> float:
 def clip_maps(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(white, black, luma): clipping judged on a 5x5 box mean, so sensor noise does not dither a blown
     area below the white point (nor a blur's soft edge count), while a real blown area stays blown."""
-    import cv2
+    from photocritic.imaging.resample import box_blur
 
     rgb = pixels[..., :3]
     luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    smooth = cv2.blur(rgb, (5, 5)) if min(rgb.shape[:2]) >= 5 else rgb
+    smooth = box_blur(rgb, 5) if min(rgb.shape[:2]) >= 5 else rgb
     smooth_luma = smooth.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     return smooth.max(axis=-1) >= 250, smooth_luma <= 6, luma
 

@@ -6,7 +6,7 @@ Candidate pairs come from two cheap sources:
   few taken within ``time_gap`` seconds (EXIF DateTimeOriginal with sub-seconds);
 * **visual neighbours**: the ``neighbours`` nearest photos by cosine similarity of the backbone
   embedding, found exactly for small sets and with a FAISS inverted-file index (on a 128-d
-  projection) for large ones.
+  projection) for large ones (exactly on that projection when faiss, the ``[large]`` extra, is absent).
 
 A candidate pair becomes an edge when its embeddings are similar enough: ``similarity`` on its
 own, the lower ``time_similarity`` when the two were shot by one camera within ``time_gap``,
@@ -148,27 +148,41 @@ def project(unit: np.ndarray, dims: int = 128, sample: int = 20_000, seed: int =
     return normalise(out)
 
 
-def visual_neighbours(unit: np.ndarray, k: int, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
-    """(similarities, indices), each n x k: the k nearest other photos by cosine (-1 where none)."""
-    n = len(unit)
-    k = min(k, n - 1)
-    if k <= 0:
-        return np.zeros((n, 0), np.float32), np.zeros((n, 0), np.int64)
-    if n <= exact_limit:
-        unit = np.asarray(unit, dtype=np.float32)
-        sims = np.empty((n, k), np.float32)
-        idx = np.empty((n, k), np.int64)
-        for start in range(0, n, 2048):  # blocks keep memory at 2048 x n
-            block = unit[start : start + 2048] @ unit.T
-            rows = np.arange(block.shape[0])
-            block[rows, rows + start] = -np.inf
-            top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-            sims[start : start + 2048] = np.take_along_axis(block, top, axis=1)
-            idx[start : start + 2048] = top
-        return sims, idx
-    import faiss
+def _exact_top(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities, indices) of the k largest inner products of each row with the others."""
+    n = len(data)
+    sims = np.empty((n, k), np.float32)
+    idx = np.empty((n, k), np.int64)
+    for start in range(0, n, 2048):  # blocks keep memory at 2048 x n
+        block = data[start : start + 2048] @ data.T
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -np.inf
+        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        sims[start : start + 2048] = np.take_along_axis(block, top, axis=1)
+        idx[start : start + 2048] = top
+    return sims, idx
 
-    data = np.ascontiguousarray(project(unit))
+
+_warned_without_faiss = False
+
+
+def _faiss_candidates(data: np.ndarray, k: int) -> np.ndarray | None:
+    """n x (k + 1) candidate indices from a FAISS inverted-file index; None without faiss."""
+    global _warned_without_faiss
+    try:
+        import faiss
+    except ImportError:
+        if not _warned_without_faiss:
+            _warned_without_faiss = True
+            import sys
+
+            print(
+                f"photocritic: {len(data)} photos and no faiss: finding look-alikes exactly (slower); "
+                'pip install "photocritic[large]" for the index',
+                file=sys.stderr,
+            )
+        return None
+    n = len(data)
     nlist = int(min(4096, max(64, 4 * math.sqrt(n))))
     quantiser = faiss.IndexFlatIP(data.shape[1])
     index = faiss.IndexIVFFlat(quantiser, data.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
@@ -177,8 +191,24 @@ def visual_neighbours(unit: np.ndarray, k: int, exact_limit: int = EXACT_LIMIT) 
     index.add(data)
     index.nprobe = 12
     _, idx = index.search(data, k + 1)
-    del data, index
-    idx = idx.astype(np.int64)
+    return idx.astype(np.int64)
+
+
+def visual_neighbours(unit: np.ndarray, k: int, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities, indices), each n x k: the k nearest other photos by cosine (-1 where none)."""
+    n = len(unit)
+    k = min(k, n - 1)
+    if k <= 0:
+        return np.zeros((n, 0), np.float32), np.zeros((n, 0), np.int64)
+    if n <= exact_limit:
+        return _exact_top(np.asarray(unit, dtype=np.float32), k)
+    data = np.ascontiguousarray(project(unit))
+    idx = _faiss_candidates(data, k)
+    if idx is None:
+        # without faiss: the exact neighbours on the projection (memory stays n x 128), then exact
+        # cosines on the full vectors as below
+        idx = _exact_top(data, k)[1]
+    del data
     idx[idx == np.arange(n)[:, None]] = -1  # each photo is its own nearest neighbour
     rows = np.repeat(np.arange(n), idx.shape[1])
     cols = idx.reshape(-1)

@@ -26,9 +26,24 @@ EMBED_DIM = 1280
 ProgressCallback = Callable[[int, int], None]
 
 
+#: The 8 lowest DCT-II basis rows over 32 samples, scaled as scipy.fftpack.dct (2 cos(pi k (2n + 1) / 2N)).
+_DCT_ROWS = 2.0 * np.cos(np.pi * np.arange(8)[:, None] * (2 * np.arange(32)[None, :] + 1) / 64.0)
+
+
+def phash_bits(image) -> int:
+    """imagehash.phash (hash_size 8) of a PIL image as a 64-bit int, row-major, first bit highest:
+    grey, Lanczos to 32x32, 2-D DCT-II, the 8x8 lowest frequencies above their median. The two matrix
+    products give imagehash's bits without scipy (tests/culling/test_phash.py holds them equal)."""
+    from PIL import Image
+
+    grey = np.asarray(image.convert("L").resize((32, 32), Image.LANCZOS), dtype=np.float64)
+    low = _DCT_ROWS @ grey @ _DCT_ROWS.T
+    bits = (low > np.median(low)).reshape(-1)
+    return int(np.packbits(bits).view(">u8")[0])
+
+
 def perceptual_hash(path: str | os.PathLike) -> int | None:
-    """64-bit pHash (imagehash) of the oriented photo decoded small; None if unreadable."""
-    import imagehash
+    """64-bit pHash (as imagehash's) of the oriented photo decoded small; None if unreadable."""
     from PIL import Image
 
     from photocritic.imaging import PhotoError, decode_for_model
@@ -37,7 +52,7 @@ def perceptual_hash(path: str | os.PathLike) -> int | None:
         pixels = decode_for_model(path, long_side=256, draft_headroom=1.0).pixels
     except PhotoError:
         return None
-    return int(str(imagehash.phash(Image.fromarray(pixels))), 16)
+    return phash_bits(Image.fromarray(pixels))
 
 
 def cull_records(
