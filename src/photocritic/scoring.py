@@ -29,6 +29,32 @@ from photocritic.models.zoo import ScoringModel, load_model
 ProgressCallback = Callable[[int, int], None]
 
 
+def window_sizes(batch_size: int) -> Iterator[int]:
+    """Sizes of the consecutive windows of files a run is cut into: 1, 2, 4, ... up to *batch_size*, then
+    *batch_size* for good.
+
+    The first record is out after one photo's decode and one backbone call, not a whole batch's (a
+    first window of 16 full-resolution JPEGs kept a user waiting over a second longer), and every
+    later batch is full. The Ray runner forms the same windows (:func:`window_of`), so its backbone
+    batches, and with them its features, are the single-machine ones."""
+    size = 1
+    while True:
+        yield min(size, batch_size)
+        size *= 2
+
+
+def window_of(position: int, batch_size: int) -> int:
+    """Index of the :func:`window_sizes` window holding the file at *position* (0-based) of a run."""
+    start = 0
+    for index, size in enumerate(window_sizes(max(1, batch_size))):
+        if position < start + size:
+            return index
+        if size == batch_size:  # every later window is full: no need to walk them
+            return index + 1 + (position - start - size) // batch_size
+        start += size
+    raise AssertionError("unreachable")
+
+
 @dataclass
 class RunStats:
     """What a run did: how many photos came from the catalog, were decoded, or failed."""
@@ -311,6 +337,7 @@ class Scorer:
             pending: list[_Plan] = []
             ahead = self.batch_size * 3  # decode this many photos ahead of the model
             plans_iter = (self._plan(p) for p in paths)
+            sizes = window_sizes(self.batch_size)
             exhausted = False
             while not exhausted or pending:
                 while not exhausted and len(pending) < ahead:
@@ -322,7 +349,8 @@ class Scorer:
                     if plan.source == "decode":
                         plan.decode = pool.submit(prepare_photo, plan.path, plan.size, plan.mtime_ns, self.spec.name, self.model)
                     pending.append(plan)
-                window, pending = pending[: self.batch_size], pending[self.batch_size :]
+                size = next(sizes)
+                window, pending = pending[:size], pending[size:]
                 for plan in self._finish(window):
                     done += 1
                     if progress:
@@ -408,4 +436,6 @@ __all__ = [
     "prepare_photo",
     "score",
     "score_rows",
+    "window_of",
+    "window_sizes",
 ]

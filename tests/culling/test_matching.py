@@ -84,3 +84,20 @@ def test_with_matching_on_a_pair_on_looks_alone_needs_confirmation_below_confirm
     assert labels[0] == labels[1]
     labels = group_bursts(pair, [0.0, 0.5], ["cam", "cam"], hash_of=far.get, matches_of=lambda a, b: 0)  # one burst by its times
     assert labels[0] == labels[1]
+
+
+def test_two_different_peoples_face_crops_are_not_one_burst(shared_data, tmp_path):
+    """Two boys, eyes closed, tight black-and-white crops of the same framing (CEW): their embeddings reach
+    cosine 0.855, but neither the hash nor the local features say they are one scene; a photographer would
+    never put them in one group."""
+    from photocritic.culling import cull_records
+    from photocritic.scoring import Scorer
+
+    crops = [shared_data / "faces" / "closed" / name for name in ("cew__closed_eye_1676.BMP_face_1.jpg", "cew__closed_eye_2847.jpg_face_2.jpg")]
+    scorer = Scorer(catalog=tmp_path / "catalog.sqlite")
+    try:
+        records = cull_records(scorer, crops)
+    finally:
+        scorer.close()
+    assert all(r["error"] is None for r in records)
+    assert records[0]["group"] != records[1]["group"] and {r["group_size"] for r in records} == {1}

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from photocritic.library.catalog import Catalog
-from photocritic.scoring import Scorer
+from photocritic.scoring import Scorer, window_of
 
 PHOTOS = 40
 EDGE_CASES = 6
@@ -344,15 +344,18 @@ def test_a_block_that_keeps_failing_is_reported_lost_and_retried_next_run(ray_cl
     class FailingScorer(RayScorer):
         decode = staticmethod(_decode_failing_on_one_photo)
 
-    subset = files[:32]  # two model batches, two blocks: the first one fails
+    subset = files[:32]  # windows of 1, 2, 4, 8, 16 and 1 photos, one block each: the one holding the photo fails
+    failing_window = window_of(next(i for i, p in enumerate(subset) if p.endswith("/Canon EOS 20D (2).jpg")), 16)
+    expected_lost = {os.path.abspath(p) for i, p in enumerate(subset) if window_of(i, 16) == failing_window}
+    assert len(expected_lost) > 1  # a whole block is lost, not only the photo
     failing = FailingScorer("default", use_catalog=False, parquet_dir=tmp_path, max_errored_blocks=1)
     try:
         records = by_path(list(failing.iter_records(subset)))
     finally:
         failing.close()
     lost = {p for p, r in records.items() if r["error"] == LOST}
-    assert lost == {os.path.abspath(p) for p in subset[:16]}
-    assert failing.stats.lost == 16
+    assert lost == expected_lost
+    assert failing.stats.lost == len(expected_lost)
     assert all(close_to(records[p], reference[p]) for p in records if p not in lost)
     assert by_path(read_records(tmp_path)).keys() == records.keys() - lost  # lost photos are not written
 
@@ -361,4 +364,4 @@ def test_a_block_that_keeps_failing_is_reported_lost_and_retried_next_run(ray_cl
         assert_same_records(by_path(list(again.iter_records(subset))), {os.path.abspath(p): reference[os.path.abspath(p)] for p in subset})
     finally:
         again.close()
-    assert again.stats.decoded == 16 and again.stats.skipped == 16
+    assert again.stats.decoded == len(expected_lost) and again.stats.skipped == len(subset) - len(expected_lost)

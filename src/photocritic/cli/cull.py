@@ -51,7 +51,7 @@ def cull_command(
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the catalog."),
-    similarity: float = typer.Option(0.75, "--similarity", min=-1.0, max=1.0, help="Embedding cosine that makes two photos look-alikes on its own (with feature matching on, pairs below 0.85 also need capture times, the hash or matching features)."),
+    similarity: float = typer.Option(0.75, "--similarity", min=-1.0, max=1.0, help="Embedding cosine that makes two photos look-alikes on its own (with feature matching on, pairs below 0.88 also need capture times, the hash or matching features)."),
     time_similarity: float = typer.Option(0.50, "--time-similarity", min=-1.0, max=1.0, help="Cosine enough for two frames one camera shot within --time-gap."),
     time_gap: float = typer.Option(4.0, "--time-gap", min=0.0, help="Seconds between two frames of one burst (EXIF capture time, per camera)."),
     hash_distance: int = typer.Option(14, "--hash-distance", min=0, max=64, help="pHash bits that may differ for the hash to confirm a borderline pair."),

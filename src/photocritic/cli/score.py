@@ -96,7 +96,7 @@ def score_command(
     explain: bool = typer.Option(False, "--explain", "-e", help="Every reason in the table's why column (not just the two main ones), and a reasons list in JSONL and CSV records."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the catalog: decode and score everything afresh."),
     catalog: Path = typer.Option(None, "--catalog", envvar="PHOTOCRITIC_CATALOG", help="The SQLite catalog [default: ~/.cache/photocritic/catalog.sqlite]."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1, max=512, help="Photos per model batch."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1, max=512, help="Photos per model batch (a run starts with batches of 1, 2, 4, ... so the first record is out quickly)."),
     workers: int = typer.Option(None, "--workers", min=1, max=64, help="Decode threads [default: number of cores, at most 8]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary on stderr."),
     ray: bool = typer.Option(False, "--ray", help="Decode and score on a Ray cluster (a local one unless --ray-address); --workers is then the number of model actors."),

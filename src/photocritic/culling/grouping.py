@@ -47,7 +47,10 @@ class GroupingConfig:
     hash_distance: int = 14  # pHash bits (of 64) that may differ for the hash to confirm
     match_similarity: float = 0.50  # borderline pairs that geometric verification (matching.py) confirms
     match_inliers: int = 15  # feature matches that must agree on one small camera move to confirm
-    confirm_below: float = 0.85  # with feature matching on, a pair below this needs time, hash or matches too
+    # with feature matching on, a pair below this needs time, hash or matches too: 0.85 let two different
+    # people's tight black-and-white face crops (cosine 0.855, 7 matches, 18 hash bits) join on looks alone;
+    # 0.88 changed no F1 or pick on tuning seeds 0-2 (benchmarks/eval_culling.py)
+    confirm_below: float = 0.88
     group_similarity: float = 0.50  # two groups merge only if their mean embeddings are this close
     neighbours: int = 8  # visual neighbours looked up per photo
 

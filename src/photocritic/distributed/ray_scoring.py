@@ -11,7 +11,7 @@ hands the rest to Ray Data:
       -> driver              records -> Parquet parts (atomic), catalog rows, the CLI's output
 
 Identical results: photos are grouped on the driver into the same batches the single-machine
-:class:`~photocritic.scoring.Scorer` forms (windows of ``batch_size`` consecutive files, failed
+:class:`~photocritic.scoring.Scorer` forms (the consecutive windows of :func:`~photocritic.scoring.window_sizes`, failed
 decodes left out), and every stage calls the same functions (``prepare_photo``, ``embed_prepared``,
 ``score_rows``). CPU backbones give bit-identical features for the same batch, so records match
 the single-machine records exactly; GPU actors agree to float16 rounding of the features.
@@ -41,7 +41,7 @@ from photocritic.distributed import parquet as pq_out
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.models.backbone import BACKBONES
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.scoring import PreparedPhoto, RunStats, backbone_network, embed_prepared, error_record, open_catalog, prepare_photo, row_is_current, score_rows, stored_result
+from photocritic.scoring import PreparedPhoto, RunStats, backbone_network, embed_prepared, error_record, open_catalog, prepare_photo, row_is_current, score_rows, stored_result, window_of
 
 ProgressCallback = Callable[[int, int], None]
 LOCAL = "local"
@@ -329,7 +329,7 @@ class _RayRun:
                 except OSError as exc:  # not written: a missing mount or a permission fixed later
                     yield emit(self._unreadable(path, f"cannot read file: {exc.strerror or exc}"), persist=False)
                     continue
-                item = _Todo(path, size, mtime_ns, position // self.batch_size)
+                item = _Todo(path, size, mtime_ns, window_of(position, self.batch_size))
                 planned = self._plan(item)
                 if planned is None:
                     todo.append(item)
