@@ -55,7 +55,9 @@ def clip_maps(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     smooth = cv2.blur(rgb, (5, 5)) if min(rgb.shape[:2]) >= 5 else rgb
     smooth_luma = smooth.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return smooth.max(axis=-1) >= 250, smooth_luma <= 6, luma
+    # np.maximum over the three planes, not .max(axis=-1): numpy reduces a last axis of 3 ~20x slower
+    white = np.maximum(np.maximum(smooth[..., 0], smooth[..., 1]), smooth[..., 2]) >= 250
+    return white, smooth_luma <= 6, luma
 
 
 def cell_stats(white: np.ndarray, black: np.ndarray, luma: np.ndarray, n: int = 3) -> dict[str, list[float]]:
