@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells
+from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells, tonal_entropy
 
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
@@ -42,6 +42,11 @@ MAX_EYE_FACES = 4
 
 #: A face this share of the short side found on the whole frame makes the tiles unnecessary.
 BIG_FACE = 0.25
+
+#: A face this many decades of gradient energy less sharp than the same face in another frame of the
+#: group says nothing about its eyes (blinks): shaken copies on the tuning seeds measured 0.7-1.1 decades
+#: below the untouched face (and were called closed); grain raises a sharp face's measure by up to ~0.45.
+SMEARED = 0.6
 
 #: Faces whose box is smaller than this (pixels, in the FACE_LONG_SIDE image) get no eye state.
 MIN_EYE_FACE = 40
@@ -105,14 +110,22 @@ def _match(face: Face, others: list[Face], tolerance: float) -> Face | None:
     return best
 
 
-def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08) -> int:
+def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08, group: list[FaceReport] | None = None, smeared: float = SMEARED) -> int:
     """Faces of *report* whose eyes the landmarks show closed while the same face (at about the same
     place) has open eyes in *reference*. Without a counterpart the face still counts when its eyes
-    are measured closed: that is landmark evidence on its own."""
+    are measured closed: that is landmark evidence on its own.
+
+    *group*: the reports of all frames of the group. A face more than *smeared* decades less sharp than
+    the same face's sharpest frame there is no evidence: shake or missed focus smears the eyelids
+    together (the frame loses on sharpness anyway)."""
     count = 0
     for face in report.faces:
         if not face.eyes_closed:
             continue
+        if group:
+            same = [m for m in (_match(face, other.faces, tolerance) for other in group) if m is not None]
+            if same and face.sharpness < max(m.sharpness for m in same) - smeared:
+                continue
         other = _match(face, reference.faces, tolerance)
         count += other is None or other.eyes_closed is not True
     return count
@@ -411,6 +424,7 @@ class FrameReport:
     subject_crushed: float = 0.0  # ... crushed to black
     subject_level: float = 0.0  # median luminance (0-255) of the subject
     cells: dict | None = None  # 3x3 grid: energy, white, black, level, pixels (see frames.cell_stats)
+    tones: float | None = None  # frames.tonal_entropy, bits
 
 
 def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, float, float]:
@@ -439,7 +453,7 @@ def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1
     white, black, luma = clip_maps(pixels)
     cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
-    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells)
+    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells, tonal_entropy(pixels))
 
 
 def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:
