@@ -16,6 +16,10 @@ what actually separates frames of one burst, each measured against the group its
 * **clipping of the subject**: 6 points per share of the subject newly blown or crushed (beyond the
   group's median); a frame whose *faces* have skin newly blown or shadows newly crushed (3% of the face
   or more) ranks below every frame that holds them, whatever its score: blown skin cannot be recovered;
+* **tones**: the frame's tonal information (:func:`photocritic.culling.frames.tonal_entropy`, bits): a
+  tone curve only merges levels, so a darkened or clipped copy holds fewer than the untouched frame;
+  0.5 point per bit below the group's richest frame beyond 0.1 bit, a noisy or soft frame credited no
+  more than the median (grain and blur add levels of their own);
 * **eyes**: a face whose eyelid landmarks show the eyes closed, when fewer are closed in another
   frame of the group, costs 1.5 points per face; no landmark evidence, no blink.
 
