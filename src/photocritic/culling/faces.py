@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells
+from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells, tonal_entropy
 
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
@@ -42,6 +42,11 @@ MAX_EYE_FACES = 4
 
 #: A face this share of the short side found on the whole frame makes the tiles unnecessary.
 BIG_FACE = 0.25
+
+#: A face this many decades of gradient energy less sharp than the same face in another frame of the
+#: group says nothing about its eyes (blinks): shaken copies on the tuning seeds measured 0.7-1.1 decades
+#: below the untouched face (and were called closed); grain raises a sharp face's measure by up to ~0.45.
+SMEARED = 0.6
 
 #: Faces whose box is smaller than this (pixels, in the FACE_LONG_SIDE image) get no eye state.
 MIN_EYE_FACE = 40
@@ -105,14 +110,22 @@ def _match(face: Face, others: list[Face], tolerance: float) -> Face | None:
     return best
 
 
-def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08) -> int:
+def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08, group: list[FaceReport] | None = None, smeared: float = SMEARED) -> int:
     """Faces of *report* whose eyes the landmarks show closed while the same face (at about the same
     place) has open eyes in *reference*. Without a counterpart the face still counts when its eyes
-    are measured closed: that is landmark evidence on its own."""
+    are measured closed: that is landmark evidence on its own.
+
+    *group*: the reports of all frames of the group. A face more than *smeared* decades less sharp than
+    the same face's sharpest frame there is no evidence: shake or missed focus smears the eyelids
+    together (the frame loses on sharpness anyway)."""
     count = 0
     for face in report.faces:
         if not face.eyes_closed:
             continue
+        if group:
+            same = [m for m in (_match(face, other.faces, tolerance) for other in group) if m is not None]
+            if same and face.sharpness < max(m.sharpness for m in same) - smeared:
+                continue
         other = _match(face, reference.faces, tolerance)
         count += other is None or other.eyes_closed is not True
     return count
@@ -327,30 +340,45 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
     faces = []
     for k, (box, score, landmarks, (x0, y0, x1, y1), _) in enumerate(candidates):
         ear = ears.get(k)
-        w = x1 - x0
-        region = pixels[y0:y1, x0:x1]
-        # clipping and skin on the face's own neighbourhood only (the whole photo costs ~5 ms more)
-        mx0, my0 = max(0, x0 - w // 4), max(0, y0 - (y1 - y0) // 4)
-        mx1, my1 = min(width, x1 + w // 4), min(height, y1 + (y1 - y0) // 4)
-        white, black, luma = clip_maps(pixels[my0:my1, mx0:mx1])
-        skin = _skin_values(luma, landmarks - [mx0, my0], w)
-        x0, y0, x1, y1 = x0 - mx0, y0 - my0, x1 - mx0, y1 - my0
-        faces.append(
-            Face(
-                box=(x0 + mx0, y0 + my0, w, y1 - y0),
-                score=float(score),
-                centre=(((box[0] + box[2]) / 2) / width, ((box[1] + box[3]) / 2) / height),
-                size=w / min(width, height),
-                ear=ear,
-                eyes_closed=(float(np.mean(ear)) < EAR_CLOSED) if ear is not None else None,
-                sharpness=directional_sharpness(region, cells=1) if min(region.shape[:2]) >= 8 else 0.0,
-                skin_level=float(np.median(skin)) if skin.size else float(np.median(luma[y0:y1, x0:x1])),
-                blown=float(white[y0:y1, x0:x1].mean()),
-                crushed=float(black[y0:y1, x0:x1].mean()),
-                landmarks=landmarks.astype(np.float32),
-            )
+        face = Face(
+            box=(x0, y0, x1 - x0, y1 - y0),
+            score=float(score),
+            centre=(((box[0] + box[2]) / 2) / width, ((box[1] + box[3]) / 2) / height),
+            size=(x1 - x0) / min(width, height),
+            ear=ear,
+            eyes_closed=(float(np.mean(ear)) < EAR_CLOSED) if ear is not None else None,
+            landmarks=landmarks.astype(np.float32),
         )
+        measure_face(pixels, face, landmarks)
+        faces.append(face)
     return faces
+
+
+def measure_face(pixels: np.ndarray, face: Face, landmarks: np.ndarray | None = None) -> Face:
+    """The face's own sharpness and exposure (skin level, shares blown and crushed), set on *face*
+    (*landmarks*: the mesh's points at full precision, else ``face.landmarks``).
+
+    Only what is needed is computed: the clipping maps on the box plus the 2 pixels a 5x5 box mean
+    reads around it, the skin's luminance on the small patches around its landmarks (a face can fill
+    the photo; its whole neighbourhood took ~10 ms a photo)."""
+    landmarks = landmarks if landmarks is not None else face.landmarks
+    height, width = pixels.shape[:2]
+    x0, y0, w, h = face.box
+    x1, y1 = x0 + w, y0 + h
+    region = pixels[y0:y1, x0:x1]
+    # the skin's landmarks may lie a little outside the box: a neighbourhood a quarter larger each side
+    near = (max(0, x0 - w // 4), max(0, y0 - h // 4), min(width, x1 + w // 4), min(height, y1 + h // 4))
+    # the same 5x5 box mean as on that neighbourhood: 2 pixels of context (fewer where it had fewer)
+    cx0, cy0 = max(near[0], x0 - 2), max(near[1], y0 - 2)
+    cx1, cy1 = min(near[2], x1 + 2), min(near[3], y1 + 2)
+    white, black, luma = clip_maps(pixels[cy0:cy1, cx0:cx1])
+    inside = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
+    skin = _skin_values(pixels, landmarks, w, near) if landmarks is not None else np.zeros(0, np.float32)
+    face.sharpness = directional_sharpness(region, cells=1) if min(region.shape[:2]) >= 8 else 0.0
+    face.skin_level = float(np.median(skin)) if skin.size else float(np.median(luma[inside]))
+    face.blown = float(white[inside].mean())
+    face.crushed = float(black[inside].mean())
+    return face
 
 
 def _mesh_ear(landmarks: np.ndarray, eye) -> float:
@@ -367,15 +395,20 @@ def _turned_away(landmarks: np.ndarray) -> bool:
     return min(right, left) < 0.4 * max(right, left)
 
 
-def _skin_values(luma: np.ndarray, landmarks: np.ndarray, face_width: int) -> np.ndarray:
+def _skin_values(pixels: np.ndarray, landmarks: np.ndarray, face_width: int, bounds: tuple[int, int, int, int]) -> np.ndarray:
+    """Luminance of the patches around the skin landmarks, each cut to *bounds* (x0, y0, x1, y1)."""
     radius = max(1, int(face_width * 0.03))
-    height, width = luma.shape
+    bx0, by0, bx1, by1 = bounds
     values = []
     for index in _SKIN:
-        x, y = int(round(landmarks[index, 0])), int(round(landmarks[index, 1]))
-        if 0 <= x < width and 0 <= y < height:
-            values.append(luma[max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1].reshape(-1))
+        x, y = int(round(landmarks[index, 0] - bx0)), int(round(landmarks[index, 1] - by0))
+        if 0 <= x < bx1 - bx0 and 0 <= y < by1 - by0:
+            patch = pixels[by0 + max(0, y - radius) : by0 + min(by1 - by0, y + radius + 1), bx0 + max(0, x - radius) : bx0 + min(bx1 - bx0, x + radius + 1), :3]
+            values.append(patch.reshape(-1, 3).astype(np.float32) @ _LUMA)
     return np.concatenate(values) if values else np.zeros(0, np.float32)
+
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass
@@ -389,6 +422,7 @@ class FrameReport:
     subject_crushed: float = 0.0  # ... crushed to black
     subject_level: float = 0.0  # median luminance (0-255) of the subject
     cells: dict | None = None  # 3x3 grid: energy, white, black, level, pixels (see frames.cell_stats)
+    tones: float | None = None  # frames.tonal_entropy, bits
 
 
 def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, float, float]:
@@ -417,7 +451,7 @@ def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1
     white, black, luma = clip_maps(pixels)
     cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
-    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells)
+    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells, tonal_entropy(pixels))
 
 
 def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:

@@ -150,7 +150,7 @@ def cull_scored(
         group_reports = [reports.get(usable[row]) for row in rows]
         known = [r for r in group_reports if r is not None]
         reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
-        closed = {usable[row]: (blinks(r.faces, reference.faces) if r is not None and reference is not None else 0) for row, r in zip(rows, group_reports)}
+        closed = {usable[row]: (blinks(r.faces, reference.faces, group=[k.faces for k in known]) if r is not None and reference is not None else 0) for row, r in zip(rows, group_reports)}
         # without faces in every frame the subject is one region, chosen once for the whole group
         region = None
         if known and not all(r.faces.count for r in known) and all(r.cells for r in known):
@@ -169,6 +169,7 @@ def cull_scored(
                     closed_eyes=closed[i],
                     grain=report.noise if report is not None else None,
                     sharpness=report.sharpness if report is not None else None,
+                    tones=report.tones if report is not None else None,
                     **_subject_evidence(report, region),
                 )
             )

@@ -16,6 +16,10 @@ what actually separates frames of one burst, each measured against the group its
 * **clipping of the subject**: 6 points per share of the subject newly blown or crushed (beyond the
   group's median); a frame whose *faces* have skin newly blown or shadows newly crushed (3% of the face
   or more) ranks below every frame that holds them, whatever its score: blown skin cannot be recovered;
+* **tones**: the frame's tonal information (:func:`photocritic.culling.frames.tonal_entropy`, bits): a
+  tone curve only merges levels, so a darkened or clipped copy holds fewer than the untouched frame;
+  0.5 point per bit below the group's richest frame beyond 0.1 bit, a noisy or soft frame credited no
+  more than the median (grain and blur add levels of their own);
 * **eyes**: a face whose eyelid landmarks show the eyes closed, when fewer are closed in another
   frame of the group, costs 1.5 points per face; no landmark evidence, no blink.
 
@@ -43,6 +47,9 @@ class RankWeights:
     eyes: float = 1.5  # per face with closed eyes
     exposure_tolerance: float = 0.7
     subject_clipping: float = 0.03  # share of the subject newly clipped that sends a frame below the others
+    tones: float = 0.5  # per bit of tonal information below the group's richest frame, beyond tones_tolerance
+    tones_tolerance: float = 0.1  # crops and tilts move a frame's entropy by a few tenths of a bit either way
+    tones_soft: float = 0.5  # decades below the sharpest frame from which a frame's tones are not credited
 
 
 @dataclass
@@ -60,16 +67,17 @@ class Candidate:
     subject_blown: float | None = None  # share of the subject at the white point
     subject_crushed: float | None = None  # share of the subject at the black point
     face_sharpness: float | None = None  # sharpest face's directional_sharpness; None: no face
+    tones: float | None = None  # tonal information in bits (frames.tonal_entropy); None: unknown
 
     def evidence(self) -> dict:
         """What ranking read, JSON-ready: stored with each record so reasons can be recomputed later."""
-        out = {k: getattr(self, k) for k in ("score", "faces", "closed_eyes", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness")}
+        out = {k: getattr(self, k) for k in ("score", "faces", "closed_eyes", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness", "tones")}
         out["technical"] = {k: self.technical.get(k) for k in _TECHNICAL if k in (self.technical or {})}
         return out
 
     @classmethod
     def from_evidence(cls, index: int, evidence: dict) -> "Candidate":
-        fields = {k: evidence.get(k) for k in ("faces", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness")}
+        fields = {k: evidence.get(k) for k in ("faces", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness", "tones")}
         return cls(index=index, score=evidence.get("score"), technical=dict(evidence.get("technical") or {}), closed_eyes=int(evidence.get("closed_eyes") or 0), **fields)
 
 
@@ -141,6 +149,16 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     sharp_gap = credited.max() - credited
     clip_gain = np.maximum(0.0, highlights - np.median(highlights)) + np.maximum(0.0, shadows - np.median(shadows))
 
+    if all(m.tones is not None for m in members):
+        tones = np.array([_num(m.tones) for m in members])
+        # grain and blur add levels (noise spreads them, a blurred edge fills the steps between flat
+        # areas), not tonal information: such frames are credited no more than the group's median
+        soft = sharp_gap > w.tones_soft
+        tones = np.where(noisy | soft, np.minimum(tones, np.median(tones)), tones)
+        tone_gap = tones.max() - tones
+    else:
+        tone_gap = np.zeros(n)
+
     closed = np.array([m.closed_eyes if m.faces else 0 for m in members])
     with_faces = [m.faces for m in members if m.faces]
     eyes_gap = closed - closed.min() if with_faces else np.zeros(n)
@@ -152,6 +170,7 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
         "clipping": w.clipping * np.maximum(0.0, clip_gain - 0.01),
         "noise": w.noise * noisy,
         "eyes": w.eyes * eyes_gap,
+        "tones": w.tones * np.maximum(0.0, tone_gap - w.tones_tolerance),
         "subject_clipping": w.clipping * np.maximum(0.0, newly - 0.01),
     }
     quality = w.score * scores - sum(penalties.values())
