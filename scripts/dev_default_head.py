@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Development runs for the default model's head, on inner folds only.
 
-    python scripts/dev_default_head.py --outer 0 3 --cands '[{}, {"hidden": 32}]'
+    python scripts/dev_default_head.py --outer 0 3 6 --cands '[{}, {"hidden": 32, "mlp_decay": 0.1}]'
 
 For each outer fold given, every candidate (overrides of CombinedConfig) is judged by
 default_nested.choose on the other folds (each inner fold scored by a fit that saw neither it nor the
@@ -54,18 +54,19 @@ def main() -> int:
     parser.add_argument("--outer", type=int, nargs="+", default=[0])
     parser.add_argument("--cands", type=json.loads, default=[{}])
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--snapshot", type=Path, default=None, help="pickle of the loaded inputs (made if absent)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    snapshot = args.cache_dir / "dev_inputs.pkl"  # the loaded inputs, so repeated runs skip the cache walk
-    if snapshot.is_file():
-        import pickle
+    import pickle
 
-        photos, table, X, T, judged = pickle.loads(snapshot.read_bytes())
+    # --snapshot: the loaded inputs pickled, so repeated runs skip the cache walk (not invalidated when
+    # features change: delete it then)
+    if args.snapshot and args.snapshot.is_file():
+        photos, table, X, T, judged = pickle.loads(args.snapshot.read_bytes())
     else:
-        import pickle
-
         photos, table, X, T, judged = load(args.data, args.cache_dir)
-        snapshot.write_bytes(pickle.dumps((photos, table, X, T, judged)))
+        if args.snapshot:
+            args.snapshot.write_bytes(pickle.dumps((photos, table, X, T, judged)))
     base = CombinedConfig()
     cands = [CombinedConfig(**{**base.as_dict(), **c}) for c in args.cands]
     keys = ("objective", "moderate", "mild", "monotonic", "auc", "spearman", "failures")
