@@ -114,6 +114,34 @@ def test_training_is_reproducible(tiny_set):
     assert np.array_equal(head_distributions(first, X), head_distributions(second, X))
 
 
+def test_hidden_layer_head_scores_in_numpy_what_was_fitted_and_ranks_held_out_photos(tiny_set):
+    """The one-hidden-layer head (default_mlp): the saved head's NumPy forward gives a Gaussian around the
+    fitted score (linear part, network, scale and tail terms folded into two layers), it still ranks
+    held-out damage, and two fits are identical."""
+    from photocritic.models.heads import NumpyHead, softmax
+    from photocritic.training.default_combined import CombinedConfig, distributions, fit, head_from_fit, project
+
+    photos, jobs, features, table = tiny_set
+    X = model_inputs(features, ("mlsp", "technical"))
+    teacher = features["teacher"].astype(np.float64)
+    cfg = CombinedConfig(components=16, hidden=8, mlp_components=16, mlp_epochs=100)
+    train = np.flatnonzero(table.fold == 0)
+    fitted = fit(X, table, photos, teacher, train, cfg)
+    assert np.abs(fitted.mlp["w2"]).max() > 0  # the network learned something on top of the linear score
+    head = head_from_fit(fitted)
+    spec = {"hidden": [head.mlp[0].out_features], "dropout": 0.0, "batch_norm": False, "hinges": head.hinges}
+    numpy_head = NumpyHead(spec, {k: v.numpy() for k, v in head.state_dict().items()}, X.shape[1])
+    means = softmax(numpy_head(X)) @ np.arange(1, 11)
+    score = fitted.score_and_spread(project(X, fitted.basis), X)[0]
+    assert np.abs(means - distributions(score, None, cfg) @ np.arange(1, 11)).max() < 1e-3
+    test = np.flatnonzero(table.fold == 1)
+    pristine = means[test][table.kind[test] == "pristine"]
+    assert auc(pristine, means[test][table.kind[test] == "damaged"]) > 0.75
+    again = head_from_fit(fit(X, table, photos, teacher, train, cfg))
+    for name, tensor in head.state_dict().items():
+        assert np.array_equal(tensor.numpy(), again.state_dict()[name].numpy()), name
+
+
 def test_obvious_failures_score_below_real_photos_with_the_shipped_model(shared_data):
     """Failures made from real photos, scored by the shipped bundle, sit below those photos' scores."""
     from photocritic.imaging.decode import decode_for_model

@@ -65,6 +65,14 @@ class CombinedConfig:
     # first-order packing into one linear layer moved the mean by up to 2 points: not used)
     spread: str = "fixed"
     fixed_sigma: float = 1.5
+    # hidden > 0: the score is the linear one plus a one-hidden-layer network on the leading
+    # mlp_components principal components and the measures, trained jointly (default_mlp)
+    hidden: int = 0
+    mlp_components: int = 64
+    mlp_decay: float = 1e-3
+    mlp_epochs: int = 400
+    mlp_lr: float = 3e-3
+    pair_loss: str = "square"  # "square": gaps fitted exactly (as the ridge does); "hinge": at least the gap
     seed: int = 0
 
     def as_dict(self) -> dict:
@@ -330,6 +338,10 @@ def fit(X: np.ndarray, table: JobTable, photos: list[Photo], teacher: np.ndarray
         basis: Basis | None = None, P: np.ndarray | None = None, blocks: Blocks | None = None,
         folds: list[int] | None = None) -> Fitted:
     """Fit on the jobs *train* (or, given the outer training set's *blocks*, on its *folds*)."""
+    if cfg.hidden:
+        from photocritic.training.default_mlp import fit_mlp
+
+        return fit_mlp(X, table, photos, teacher, train, cfg, basis, P, blocks, folds)
     if basis is None:
         basis = make_basis(X, table, train, cfg)
     if P is None:
@@ -346,6 +358,54 @@ def fit(X: np.ndarray, table: JobTable, photos: list[Photo], teacher: np.ndarray
     return Fitted(basis, beta, gamma, scale, cfg, tails)
 
 
+@dataclass
+class InputLinear:
+    """The readable score (scale and tail terms included) as one linear function of a head's
+    standardised inputs: hinges (index, knot), standardisation (mean, std), weights ws and constant cs."""
+
+    index: np.ndarray
+    knots: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    ws: np.ndarray
+    cs: float
+
+
+def to_inputs(basis: Basis, coef: np.ndarray) -> tuple[np.ndarray, float]:
+    """Coefficients in projected space -> (weights on the standardised expanded inputs, constant)."""
+    k = basis.components.shape[1]
+    return np.concatenate([basis.components @ coef[:k], coef[k:-1]]), float(coef[-1])
+
+
+def readable_linear(fitted: Fitted) -> InputLinear:
+    b = fitted.basis
+    ws, cs = to_inputs(b, fitted.beta)
+    ws, cs = ws * fitted.scale.slope, cs * fitted.scale.slope + fitted.scale.offset  # readable score
+    # the tail terms: max(0, m - hi) is a hinge; max(0, lo - m) = (lo - m) + max(0, m - lo), a hinge plus
+    # the measure's own (linear) column. Tail hinge columns are appended unstandardised (mean 0, std 1)
+    t = fitted.tails
+    n_tech = len(TECHNICAL_MEASURES)
+    tech_cols = np.arange(b.n_mlsp, b.n_mlsp + n_tech)
+    if t is None:
+        return InputLinear(b.hinge_index, b.hinge_knot, b.mean, b.std, ws, cs)
+    index = np.concatenate([b.hinge_index, tech_cols, tech_cols])
+    knots = np.concatenate([b.hinge_knot, t.knot_hi, t.knot_lo])
+    mean = np.concatenate([b.mean, np.zeros(2 * n_tech)])
+    std = np.concatenate([b.std, np.ones(2 * n_tech)])
+    ws = np.concatenate([ws, t.coef_hi, t.coef_lo])
+    ws[tech_cols] -= t.coef_lo * b.std[tech_cols]  # -coef_lo * m, in standardised units
+    cs = cs - float(t.coef_lo @ b.mean[tech_cols]) + float(t.coef_lo @ t.knot_lo)
+    return InputLinear(index, knots, mean, std, ws, cs)
+
+
+def gaussian_output(fitted_cfg: CombinedConfig, wscore: np.ndarray, cscore: float) -> tuple[np.ndarray, np.ndarray]:
+    """(weight, bias) of a last linear layer whose logits are a discretised Gaussian of fixed width
+    around the score wscore . h + cscore (h: that layer's inputs)."""
+    v0 = 1 / (2 * fitted_cfg.fixed_sigma**2)
+    r = RATINGS[:, None]
+    return r * (2 * v0 * wscore)[None, :], RATINGS * 2 * v0 * cscore - RATINGS**2 * v0
+
+
 def head_from_fit(fitted: Fitted) -> DistributionHead:
     """A plain linear :class:`DistributionHead` (inputs, hinges, standardisation, one linear layer).
 
@@ -354,39 +414,25 @@ def head_from_fit(fitted: Fitted) -> DistributionHead:
     one linear layer, so v is the teacher's precision distilled linearly (from the fitted log-spread,
     to first order around the training mean) and u = 2 v0 score + 2 mean_score (v - v0), exact at the
     typical spread v0; the figures are measured on the head's own output (:func:`head_distributions`)."""
+    if getattr(fitted, "mlp", None) is not None:
+        from photocritic.training.default_mlp import mlp_head_from_fit
+
+        return mlp_head_from_fit(fitted)
     b = fitted.basis
-    k = b.components.shape[1]
-
-    def to_z(coef: np.ndarray) -> tuple[np.ndarray, float]:
-        w = np.concatenate([b.components @ coef[:k], coef[k:-1]])
-        return w, float(coef[-1])
-
-    ws, cs = to_z(fitted.beta)
-    ws, cs = ws * fitted.scale.slope, cs * fitted.scale.slope + fitted.scale.offset  # readable score
-    # the tail terms: max(0, m - hi) is a hinge; max(0, lo - m) = (lo - m) + max(0, m - lo), a hinge plus
-    # the measure's own (linear) column. Tail hinge columns are appended unstandardised (mean 0, std 1)
-    t = fitted.tails
+    lin = readable_linear(fitted)
+    ws, cs, mean = lin.ws, lin.cs, lin.mean
     n_tech = len(TECHNICAL_MEASURES)
-    tech_cols = np.arange(b.n_mlsp, b.n_mlsp + n_tech)
-    index = np.concatenate([b.hinge_index, tech_cols, tech_cols]) if t is not None else b.hinge_index
-    knots = np.concatenate([b.hinge_knot, t.knot_hi, t.knot_lo]) if t is not None else b.hinge_knot
-    mean = np.concatenate([b.mean, np.zeros(2 * n_tech)]) if t is not None else b.mean
-    std = np.concatenate([b.std, np.ones(2 * n_tech)]) if t is not None else b.std
-    if t is not None:
-        ws = np.concatenate([ws, t.coef_hi, t.coef_lo])
-        ws[tech_cols] -= t.coef_lo * b.std[tech_cols]  # -coef_lo * m, in standardised units
-        cs = cs - float(t.coef_lo @ b.mean[tech_cols]) + float(t.coef_lo @ t.knot_lo)
     n_in = len(mean)
-    head = DistributionHead(b.n_mlsp + n_tech, hinges=len(index))
-    head.set_hinges(index, knots)
+    head = DistributionHead(b.n_mlsp + n_tech, hinges=len(lin.index))
+    head.set_hinges(lin.index, lin.knots)
     head.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-    head.feature_std.copy_(torch.as_tensor(std, dtype=torch.float32))
+    head.feature_std.copy_(torch.as_tensor(lin.std, dtype=torch.float32))
     if fitted.cfg.spread == "fixed":
         v0 = 1 / (2 * fitted.cfg.fixed_sigma**2)
         wv, cv = np.zeros(n_in), v0
         wu, cu = 2 * v0 * ws, 2 * v0 * cs
     else:
-        wg, cg = to_z(fitted.gamma)  # log sigma = wg.z + cg; at the training mean z = 0: log sigma0 = cg
+        wg, cg = to_inputs(b, fitted.gamma)  # log sigma = wg.z + cg; at the training mean z = 0: log sigma0 = cg
         wg = np.concatenate([wg, np.zeros(n_in - len(wg))])
         v0 = np.exp(-2 * cg) / 2
         wv, cv = -2 * v0 * wg, v0  # d v / d log sigma = -2 v

@@ -10,6 +10,7 @@ chosen the same way with all folds as the inner folds.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,15 +43,29 @@ def _train_rows(table: JobTable, judged: np.ndarray, exclude_fold: int | None) -
     return np.flatnonzero(ok)
 
 
+def describe(cfg: CombinedConfig) -> dict:
+    """The grid's settings of *cfg* and whatever else differs from the defaults."""
+    default = CombinedConfig()
+    return {n: v for n, v in cfg.as_dict().items() if n in GRID or v != getattr(default, n)}
+
+
+def _components(cfg: CombinedConfig) -> int:
+    return cfg.mlp_components if cfg.hidden else cfg.components
+
+
 def choose(X, table, photos, teacher, train, cands, judged, log=print) -> tuple[CombinedConfig, list[dict]]:
     """The candidate with the best inner-fold objective on the jobs *train* (ties: the first)."""
-    basis = make_basis(X, table, train, cands[0])
-    P = project(X, basis)
     t_mean, _ = teacher_stats(teacher)
-    # blocks depend on the config only through targets the grid leaves alone
-    blocks = build_blocks(P, table, photos, teacher, train, cands[0])
+    prepared = {}  # per number of principal components: basis, projection, blocks
     results = []
     for cfg in cands:
+        k = _components(cfg)
+        if k not in prepared:
+            basis = make_basis(X, table, train, replace(cfg, components=k))
+            P = project(X, basis)
+            # blocks depend on the config only through targets the grid leaves alone
+            prepared[k] = (basis, P, build_blocks(P, table, photos, teacher, train, cfg))
+        basis, P, blocks = prepared[k]
         means = np.full(len(X), np.nan)
         for f in blocks.folds:
             fitted = fit(X, table, photos, teacher, train, cfg, basis=basis, P=P, blocks=blocks,
@@ -58,24 +73,39 @@ def choose(X, table, photos, teacher, train, cands, judged, log=print) -> tuple[
             rows = train[table.fold[train] == f]
             means[rows] = fitted.score_and_spread(P[rows], X[rows])[0]
         objective, values = dev_objective(means, table, photos, t_mean, train, judged)
-        results.append({"config": {k: getattr(cfg, k) for k in GRID}, "objective": objective, **values})
+        results.append({"config": describe(cfg), "objective": objective, **values})
     best = int(np.argmax([r["objective"] for r in results]))
     log(f"  chosen {results[best]['config']} (inner objective {results[best]['objective']:.4f})")
     return cands[best], results
 
 
+def linear_candidates(base: CombinedConfig, grid: dict[str, tuple]) -> list[CombinedConfig]:
+    """The grid's candidates, judged as linear heads: the hidden layer (base.hidden) is trained on top
+    of the chosen weights afterwards, so a choice costs closed-form fits only."""
+    return [replace(c, hidden=0) for c in candidates(base, grid)]
+
+
 def nested_out_of_fold(X, table: JobTable, photos: list[Photo], teacher, base: CombinedConfig, judged: np.ndarray,
-                       grid: dict[str, tuple] = GRID, log=print):
-    """Out-of-fold distributions (N x 10) from the nested procedure, with the per-fold heads and choices."""
+                       grid: dict[str, tuple] = GRID, log=print, linear: dict | None = None):
+    """Out-of-fold distributions (N x 10) from the nested procedure, with the per-fold heads and choices.
+    With base.hidden and a *linear* dict, the linear head of the same choice is scored too (into
+    linear["out"], linear["heads"])."""
     out = np.zeros((len(X), 10))
     heads, chosen = {}, {}
-    cands = candidates(base, grid)
+    cands = linear_candidates(base, grid)
+    if linear is not None:
+        linear.update(out=np.zeros((len(X), 10)), heads={})
     for fold in np.unique(table.fold):
         train = _train_rows(table, judged, int(fold))
         cfg, _ = choose(X, table, photos, teacher, train, cands, judged, log=lambda *a: None)
+        test = np.flatnonzero(table.fold == fold)
+        if linear is not None and base.hidden:
+            lhead = head_from_fit(fit(X, table, photos, teacher, train, cfg))
+            linear["out"][test] = head_distributions(lhead, X[test])
+            linear["heads"][int(fold)] = lhead
+        cfg = replace(cfg, hidden=base.hidden)
         fitted = fit(X, table, photos, teacher, train, cfg)
         head = head_from_fit(fitted)
-        test = np.flatnonzero(table.fold == fold)
         out[test] = head_distributions(head, X[test])
         heads[int(fold)], chosen[int(fold)] = head, {k: getattr(cfg, k) for k in grid}
         log(f"  outer fold {fold}: chose {chosen[int(fold)]}, scored {len(test)} jobs")
@@ -99,5 +129,6 @@ def final_fit(X, table: JobTable, photos: list[Photo], teacher, base: CombinedCo
               grid: dict[str, tuple] = GRID, log=print) -> tuple[Fitted, CombinedConfig, list[dict]]:
     """The shipped model: chosen on all folds as inner folds, then fitted on every judged photo."""
     train = _train_rows(table, judged, None)
-    cfg, results = choose(X, table, photos, teacher, train, candidates(base, grid), judged, log=log)
+    cfg, results = choose(X, table, photos, teacher, train, linear_candidates(base, grid), judged, log=log)
+    cfg = replace(cfg, hidden=base.hidden)
     return fit(X, table, photos, teacher, train, cfg), cfg, results
