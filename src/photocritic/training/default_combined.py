@@ -200,14 +200,21 @@ def build_blocks(P: np.ndarray, table: JobTable, photos: list[Photo], teacher: n
             if table.fold[pristine_of.get(photo, next(iter(levels.values())))] != f:
                 continue
             chain = ([(-1, pristine_of[photo])] if photo in pristine_of else []) + sorted(levels.items())
-            for a in range(len(chain)):
-                for b in range(a + 1, len(chain)):
-                    hi.append(chain[a][1])
-                    lo.append(chain[b][1])
-                    gap.append(drops[chain[b][0]] - (drops[chain[a][0]] if chain[a][0] >= 0 else 0.0))
+            for row_hi, row_lo, target in series_pairs(chain, drops):
+                hi.append(row_hi)
+                lo.append(row_lo)
+                gap.append(target)
         D = P[hi] - P[lo] if hi else np.zeros((0, P.shape[1]))
         _put(blocks, "pairs", f, D, np.asarray(gap, dtype=np.float64), np.ones(len(hi)))
     return blocks
+
+
+def series_pairs(chain: list[tuple[int, int]], drops: np.ndarray):
+    """(higher row, lower row, target gap) for every ordered pair of one damage series: *chain* is
+    (strength, row) from the pristine photo (strength -1) up, *drops* the target gap of each strength."""
+    for a in range(len(chain)):
+        for b in range(a + 1, len(chain)):
+            yield chain[a][1], chain[b][1], drops[chain[b][0]] - (drops[chain[a][0]] if chain[a][0] >= 0 else 0.0)
 
 
 def _put(blocks: Blocks, name: str, fold: int, A: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:

@@ -27,7 +27,7 @@ import torch
 from photocritic.models.technical import TECHNICAL_MEASURES
 from photocritic.training.default_combined import (
     DISTIL_KINDS, Basis, Blocks, CombinedConfig, Fitted, build_blocks, fit_scale, fit_tails, gaussian_output,
-    make_basis, project, readable_linear, solve, teacher_stats,
+    make_basis, project, readable_linear, series_pairs, solve, teacher_stats,
 )
 from photocritic.training.default_data import Photo
 from photocritic.training.default_model import JobTable
@@ -79,11 +79,10 @@ def training_rows(table: JobTable, photos: list[Photo], t_mean: np.ndarray, rows
     hi, lo, gap = [], [], []
     for (photo, _), levels in series.items():
         chain = ([(-1, pristine_of[photo])] if photo in pristine_of else []) + sorted(levels.items())
-        for a in range(len(chain)):
-            for b in range(a + 1, len(chain)):
-                hi.append(chain[a][1])
-                lo.append(chain[b][1])
-                gap.append(drops[chain[b][0]] - (drops[chain[a][0]] if chain[a][0] >= 0 else 0.0))
+        for row_hi, row_lo, target in series_pairs(chain, drops):
+            hi.append(row_hi)
+            lo.append(row_lo)
+            gap.append(target)
     return {"distil": (d, t_mean[d], d_w), "class": (pristine, c_t, c_w / c_w.sum()),
             "pairs": (np.array(hi, dtype=np.int64), np.array(lo, dtype=np.int64), np.array(gap))}
 
