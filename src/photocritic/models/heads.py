@@ -34,16 +34,21 @@ class HeadWeightsError(ValueError):
 
 
 class NumpyHead:
-    """The forward pass of :class:`DistributionHead` / :class:`LogisticScoreHead` in NumPy (float32, eval
-    mode: dropout off, batch norm on its running statistics), over the tensors of the head's safetensors
-    file (``safetensors.numpy``), so scoring needs no torch. ``head(x)`` gives N x 10 logits."""
+    """The forward pass of :class:`DistributionHead` / :class:`LogisticScoreHead` in NumPy (eval mode:
+    dropout off, batch norm on its running statistics), over the tensors of the head's safetensors file
+    (``safetensors.numpy``), so scoring needs no torch. ``head(x)`` gives N x 10 logits.
+
+    In float64: in float32 a product's summation order, which BLAS picks by the batch's size and its
+    threads, moved a hidden-layer head's distributions in the 6th digit the records keep, so a photo's
+    record depended on the photos scored beside it (the Ray runner's records differed from the single
+    machine's). In float64 those differences sit ~10 digits below what is kept."""
 
     def __init__(self, spec: dict, state: dict[str, np.ndarray], in_dim: int) -> None:
         self.kind = "logistic" if spec.get("type") == "logistic" else "distribution"
         self.state = {k: np.asarray(v) for k, v in state.items()}
         used: set[str] = set()
 
-        def take(key: str, shape: tuple[int, ...] | None = None, dtype=np.float32) -> np.ndarray:
+        def take(key: str, shape: tuple[int, ...] | None = None, dtype=np.float64) -> np.ndarray:
             if key not in self.state:
                 raise HeadWeightsError(f"missing tensor {key!r}")
             value = self.state[key]
@@ -90,7 +95,7 @@ class NumpyHead:
             raise HeadWeightsError(f"unexpected tensors {', '.join(sorted(unknown))}")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
+        x = np.asarray(x, dtype=np.float64)
         if self.kind == "logistic":
             p = 1.0 / (1.0 + np.exp(-(x @ self.weight + self.bias)))
             mean = 1.0 + (self.ratings.shape[0] - 1) * p
