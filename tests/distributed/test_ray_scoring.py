@@ -344,10 +344,12 @@ def test_a_block_that_keeps_failing_is_reported_lost_and_retried_next_run(ray_cl
     class FailingScorer(RayScorer):
         decode = staticmethod(_decode_failing_on_one_photo)
 
-    subset = files[:32]  # windows of 1, 2, 4, 8, 16 and 1 photos, one block each: the one holding the photo fails
-    failing_window = window_of(next(i for i, p in enumerate(subset) if p.endswith("/Canon EOS 20D (2).jpg")), 16)
-    expected_lost = {os.path.abspath(p) for i, p in enumerate(subset) if window_of(i, 16) == failing_window}
-    assert len(expected_lost) > 1  # a whole block is lost, not only the photo
+    # windows of 1, 2, 4, 8, 16 and 1 photos; blocks of whole windows up to 16 photos: 15, 16 and 1. The first fails
+    subset = files[:32]
+    first_full_window = window_of(15, 16)
+    assert next(i for i, p in enumerate(subset) if p.endswith("/Canon EOS 20D (2).jpg")) < 15
+    expected_lost = {os.path.abspath(p) for i, p in enumerate(subset) if window_of(i, 16) < first_full_window}
+    assert len(expected_lost) == 15  # the whole block is lost, not only the photo
     failing = FailingScorer("default", use_catalog=False, parquet_dir=tmp_path, max_errored_blocks=1)
     try:
         records = by_path(list(failing.iter_records(subset)))

@@ -357,11 +357,16 @@ class _RayRun:
         by_window: dict[int, list[_Todo]] = defaultdict(list)
         for item in todo:
             by_window[item.window].append(item)
-        groups = list(by_window.values())
-        per_block = self.windows_per_block or 1  # one model batch per block: Ray's per-task cost is ms, a batch ~1 s on a CPU
+        # whole windows, at most per_block full batches a block (one by default: Ray's per-task cost is ms, a
+        # batch ~1 s on a CPU); the small windows a run starts with (1 + 2 + 4 + 8 photos) share one block
+        per_block = self.windows_per_block or 1
+        blocks: list[list[_Todo]] = [[]]
+        for group in by_window.values():
+            if blocks[-1] and len(blocks[-1]) + len(group) > per_block * self.batch_size:
+                blocks.append([])
+            blocks[-1].extend(group)
         tables = []
-        for start in range(0, len(groups), per_block):
-            items = [item for group in groups[start : start + per_block] for item in group]
+        for items in blocks if blocks[0] else []:
             tables.append(
                 pa.table(
                     {
