@@ -100,24 +100,23 @@ def check_output_folder(folder: Path | None, option: str) -> None:
         raise usage_error(f"{option} {str(folder)!r}: {str(parent)!r} is a file, not a folder")
 
 
-def check_input_file(path: Path | None, option: str) -> None:
+def _check_input(path: Path | None, option: str, want_folder: bool) -> None:
     if path is None:
         return
     path = path.expanduser()
+    wanted, other = ("folder", "file") if want_folder else ("file", "folder")
     if not path.exists():
-        raise usage_error(f"{option} {str(path)!r}: no such file")
-    if path.is_dir():
-        raise usage_error(f"{option} {str(path)!r} is a folder, not a file")
+        raise usage_error(f"{option} {str(path)!r}: no such {wanted}")
+    if path.is_dir() != want_folder:
+        raise usage_error(f"{option} {str(path)!r} is a {other}, not a {wanted}")
+
+
+def check_input_file(path: Path | None, option: str) -> None:
+    _check_input(path, option, want_folder=False)
 
 
 def check_input_folder(path: Path | None, option: str) -> None:
-    if path is None:
-        return
-    path = path.expanduser()
-    if not path.exists():
-        raise usage_error(f"{option} {str(path)!r}: no such folder")
-    if not path.is_dir():
-        raise usage_error(f"{option} {str(path)!r} is a file, not a folder")
+    _check_input(path, option, want_folder=True)
 
 
 @contextlib.contextmanager
