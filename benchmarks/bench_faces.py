@@ -9,8 +9,10 @@ Each photo is timed *repeats* times and its fastest pass is kept: on a shared ma
 measure the neighbours as much as the code (the mean over all passes is printed too, with the load
 average). Stages: the three networks (time inside ONNX Runtime's ``run``, per input), the face measures
 (:func:`photocritic.culling.faces.measure_face`: sharpness, clipping, skin), and the rest (decoding
-BlazeFace's output, suppression, resizing the tiles, warping the face and eye crops). Decoding the
-photo is not counted: culling decodes each look-alike at this size for its grain and sharpness anyway.
+BlazeFace's output, suppression, resizing the tiles, warping the face and eye crops). Not counted, because
+culling does them for every look-alike with or without faces: decoding the photo at this size and its
+5x5 box mean (``frames.smooth_rgb``, which the faces' clipping is read from). The last line checks that
+by timing what the step adds in culling itself: ``inspect_pixels`` with faces minus without, in the same run.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ def main(argv=None) -> int:
 
     files = sorted(p for p in FACES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     images = [decode_for_model(p, long_side=faces.FACE_LONG_SIDE, draft_headroom=1.0).pixels for p in files]
+    smooths = [faces.smooth_rgb(pixels) for pixels in images]
 
     spent: dict[str, float] = collections.defaultdict(float)  # stage -> CPU seconds in the current call
     inputs: collections.Counter = collections.Counter()
@@ -67,8 +70,8 @@ def main(argv=None) -> int:
 
     if hasattr(faces, "measure_face"):  # (older code measured faces inline: counted in the rest)
         faces.measure_face = timed_measure
-    for pixels in images:  # warm-up
-        faces.detect_faces(pixels, threads=1)
+    for pixels, smooth in zip(images, smooths):  # warm-up
+        faces.detect_faces(pixels, threads=1, smooth=smooth)
     best = np.full(len(images), np.inf)
     total = np.zeros(len(images))
     stages = [dict() for _ in images]
@@ -78,7 +81,7 @@ def main(argv=None) -> int:
             spent.clear()
             inputs.clear()
             start = time.process_time()
-            found[k] = faces.detect_faces(pixels, threads=1).count
+            found[k] = faces.detect_faces(pixels, threads=1, smooth=smooths[k]).count
             cpu = time.process_time() - start
             total[k] += cpu
             if cpu < best[k]:
@@ -98,6 +101,18 @@ def main(argv=None) -> int:
         count = sum(stages[k]["_inputs"].get(name, 0) for k in with_faces)
         extra = f", {count} inputs, {per_photo * len(with_faces) / count:.2f} ms each" if count else ""
         print(f"    {name:28s} {per_photo:5.1f} ms per photo{extra}")
+    faces.measure_face = measure
+    engine.open_session = opened
+    with_, without = np.full(len(images), np.inf), np.full(len(images), np.inf)
+    for _ in range(args.repeats):
+        for k in with_faces:
+            for found_faces, fastest in ((True, with_), (False, without)):
+                start = time.process_time()
+                faces.inspect_pixels(images[k], find_faces=found_faces, threads=1)
+                fastest[k] = min(fastest[k], time.process_time() - start)
+    added = (with_[with_faces] - without[with_faces]) * 1000
+    print(f"  in culling (inspect_pixels with faces minus without, fastest of {args.repeats} each): {added.mean():.1f} ms CPU per photo "
+          f"-> {added.mean() / 2:.1f} ms on 2 cores (without faces: {without[with_faces].mean() * 1000:.1f} ms)")
     return 0
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells, tonal_entropy
+from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells, smooth_rgb, tonal_entropy
 
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
@@ -237,18 +237,21 @@ def _square_crops(height: int, width: int) -> list[tuple[int, int, int]]:
     return crops
 
 
-def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1) -> FaceReport:
-    """Faces in an RGB uint8 image, each with eye state, sharpness and exposure of the face itself."""
+def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1, smooth: np.ndarray | None = None) -> FaceReport:
+    """Faces in an RGB uint8 image, each with eye state, sharpness and exposure of the face itself.
+
+    *smooth*: the image's 5x5 box mean (:func:`photocritic.culling.frames.smooth_rgb`) if already
+    computed; the faces' clipping is read from it."""
     from photocritic.engine import graph_path, open_session
-    from photocritic.imaging.resample import resize_area
+    from photocritic.imaging.resample import halve
 
     pixels = np.ascontiguousarray(pixels[..., :3])
     height, width = pixels.shape[:2]
     if min(height, width) < 16:  # nothing a face could be found in
         return FaceReport()
-    # tiles are cut from a half-size copy when they are large: one area resize of the photo instead of
-    # one per tile
-    half = resize_area(pixels, (max(1, width // 2), max(1, height // 2))) if min(height, width) >= 512 else None
+    # every square of 256 px or more is cut from a half-size copy (2x2 means): one cheap halving of the
+    # photo, then area resizes of a quarter of the pixels
+    half = halve(pixels) if min(height, width) >= 256 else None
     detector = open_session(graph_path(DETECTOR), threads)
     crops = _square_crops(height, width)
     boxes, points, scores = _detect(detector, pixels, half, crops[:1], threshold)
@@ -261,7 +264,7 @@ def detect_faces(pixels: np.ndarray, threshold: float = 0.5, threads: int = 1) -
     if not len(boxes):
         return FaceReport()
     found = _weighted_nms(boxes, points, scores)
-    return FaceReport(_describe(pixels, found, threads))
+    return FaceReport(_describe(pixels, found, threads, smooth))
 
 
 def _detect(detector, pixels: np.ndarray, half: np.ndarray | None, crops, threshold: float):
@@ -270,7 +273,7 @@ def _detect(detector, pixels: np.ndarray, half: np.ndarray | None, crops, thresh
 
     batch = np.empty((len(crops), 128, 128, 3), np.float32)
     for k, (x, y, side) in enumerate(crops):
-        source, f = (half, 2) if half is not None and side >= 512 else (pixels, 1)
+        source, f = (half, 2) if half is not None and side >= 256 else (pixels, 1)
         s_side = max(1, side // f)
         tile = np.zeros((s_side, s_side, 3), np.uint8)
         part = source[y // f : y // f + s_side, x // f : x // f + s_side]
@@ -286,7 +289,7 @@ def _detect(detector, pixels: np.ndarray, half: np.ndarray | None, crops, thresh
     return np.concatenate(boxes).reshape(-1, 4), np.concatenate(points).reshape(-1, 6, 2), np.concatenate(scores)
 
 
-def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
+def _describe(pixels: np.ndarray, found, threads: int, smooth: np.ndarray | None = None) -> list[Face]:
     from photocritic.engine import graph_path, open_session
     from photocritic.imaging.resample import invert_affine, warp_affine
 
@@ -349,14 +352,15 @@ def _describe(pixels: np.ndarray, found, threads: int) -> list[Face]:
             eyes_closed=(float(np.mean(ear)) < EAR_CLOSED) if ear is not None else None,
             landmarks=landmarks.astype(np.float32),
         )
-        measure_face(pixels, face, landmarks)
+        measure_face(pixels, face, landmarks, smooth)
         faces.append(face)
     return faces
 
 
-def measure_face(pixels: np.ndarray, face: Face, landmarks: np.ndarray | None = None) -> Face:
+def measure_face(pixels: np.ndarray, face: Face, landmarks: np.ndarray | None = None, smooth: np.ndarray | None = None) -> Face:
     """The face's own sharpness and exposure (skin level, shares blown and crushed), set on *face*
-    (*landmarks*: the mesh's points at full precision, else ``face.landmarks``).
+    (*landmarks*: the mesh's points at full precision, else ``face.landmarks``; *smooth*: the whole
+    image's 5x5 box mean if already computed, else it is computed around the box).
 
     Only what is needed is computed: the clipping maps on the box plus the 2 pixels a 5x5 box mean
     reads around it, the skin's luminance on the small patches around its landmarks (a face can fill
@@ -371,10 +375,10 @@ def measure_face(pixels: np.ndarray, face: Face, landmarks: np.ndarray | None = 
     # the same 5x5 box mean as on that neighbourhood: 2 pixels of context (fewer where it had fewer)
     cx0, cy0 = max(near[0], x0 - 2), max(near[1], y0 - 2)
     cx1, cy1 = min(near[2], x1 + 2), min(near[3], y1 + 2)
-    white, black, luma = clip_maps(pixels[cy0:cy1, cx0:cx1])
+    white, black, luma = clip_maps(pixels[cy0:cy1, cx0:cx1], None if smooth is None else smooth[cy0:cy1, cx0:cx1])
     inside = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
     skin = _skin_values(pixels, landmarks, w, near) if landmarks is not None else np.zeros(0, np.float32)
-    face.sharpness = directional_sharpness(region, cells=1) if min(region.shape[:2]) >= 8 else 0.0
+    face.sharpness = directional_sharpness(region, cells=1, luma=luma[inside]) if min(region.shape[:2]) >= 8 else 0.0
     face.skin_level = float(np.median(skin)) if skin.size else float(np.median(luma[inside]))
     face.blown = float(white[inside].mean())
     face.crushed = float(black[inside].mean())
@@ -447,11 +451,12 @@ def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, floa
 
 
 def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1) -> FrameReport:
-    faces = detect_faces(pixels, threads=threads) if find_faces else FaceReport()
-    white, black, luma = clip_maps(pixels)
+    smooth = smooth_rgb(pixels)  # the frame's clipping and its faces' read the same box mean
+    faces = detect_faces(pixels, threads=threads, smooth=smooth) if find_faces else FaceReport()
+    white, black, luma = clip_maps(pixels, smooth)
     cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
-    return FrameReport(faces, noise_sigma(pixels), directional_sharpness(pixels), blown, crushed, level, cells, tonal_entropy(pixels))
+    return FrameReport(faces, noise_sigma(pixels, luma), directional_sharpness(pixels, luma=luma), blown, crushed, level, cells, tonal_entropy(pixels, luma=luma))
 
 
 def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:

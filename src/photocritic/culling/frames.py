@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def noise_sigma(pixels: np.ndarray) -> float:
+def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
     """Grain in 8-bit levels (of the frame scaled to mean 128): median |finest Haar detail| / 0.6745 (Donoho).
 
     The median ignores the few large coefficients that edges and texture make, so unlike the
-    Laplacian's variance this does not mistake detail for grain (and grain for detail).
+    Laplacian's variance this does not mistake detail for grain (and grain for detail). *luma*: the
+    frame's luminance (float32) if already computed.
     """
-    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if luma is None:
+        luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     luma = luma * (128.0 / max(float(luma.mean()), 1.0))  # in levels of a frame of mean 128: exposure-free
     h, w = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
     if h < 2 or w < 2:
@@ -21,14 +23,16 @@ def noise_sigma(pixels: np.ndarray) -> float:
     return float(np.median(np.abs(diagonal)) / 0.6745)
 
 
-def directional_sharpness(pixels: np.ndarray, cells: int = 4) -> float:
+def directional_sharpness(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None) -> float:
     """log10 of the weaker of the horizontal and vertical gradient energies, in the sharpest grid cell.
 
     Camera shake smears one direction and leaves the other crisp, which fools the Laplacian's
     variance; taking the weaker direction catches it. The sharpest cell stands for the subject.
     Luminance is divided by its mean first, so a brighter copy of a frame is not "sharper".
+    *luma*: the frame's luminance (float32) if already computed.
     """
-    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if luma is None:
+        luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     luma = luma * (128.0 / max(float(luma.mean()), 1.0))
     gx = np.diff(luma, axis=1)[:-1, :] ** 2
     gy = np.diff(luma, axis=0)[:, :-1] ** 2
@@ -46,7 +50,7 @@ def directional_sharpness(pixels: np.ndarray, cells: int = 4) -> float:
     return float(np.log10(best + 1e-3))
 
 
-def tonal_entropy(pixels: np.ndarray, block: int = 4, bins: int = 32) -> float:
+def tonal_entropy(pixels: np.ndarray, block: int = 4, bins: int = 32, luma: np.ndarray | None = None) -> float:
     """Tonal information of a frame in bits: the entropy of its luminance histogram (*bins* levels) on
     *block* x *block* means.
 
@@ -54,9 +58,11 @@ def tonal_entropy(pixels: np.ndarray, block: int = 4, bins: int = 32) -> float:
     its tones into fewer levels and a brightened one piles them up at white, so among frames of one
     scene the untouched one holds the most. Grain and blur add levels of their own (noise spreads
     them, a blurred edge fills the steps between flat areas); the block means damp the grain, and
-    ranking does not credit a noisy or soft frame with more than the group's median.
+    ranking does not credit a noisy or soft frame with more than the group's median. *luma*: the
+    frame's luminance (float32) if already computed.
     """
-    luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if luma is None:
+        luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     h, w = (luma.shape[0] // block) * block, (luma.shape[1] // block) * block
     if h == 0 or w == 0:
         return 0.0
@@ -66,18 +72,27 @@ def tonal_entropy(pixels: np.ndarray, block: int = 4, bins: int = 32) -> float:
     return float(-(shares * np.log2(shares)).sum())
 
 
-def clip_maps(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def clip_maps(pixels: np.ndarray, smooth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(white, black, luma): clipping judged on a 5x5 box mean, so sensor noise does not dither a blown
-    area below the white point (nor a blur's soft edge count), while a real blown area stays blown."""
-    from photocritic.imaging.resample import box_blur
+    area below the white point (nor a blur's soft edge count), while a real blown area stays blown.
 
+    *smooth*: that box mean of *pixels* if already computed (:func:`smooth_rgb`; a part of the frame's
+    box mean is the part's, given 2 pixels of context)."""
     rgb = pixels[..., :3]
     luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    smooth = box_blur(rgb, 5) if min(rgb.shape[:2]) >= 5 else rgb
+    smooth = smooth_rgb(rgb) if smooth is None else smooth
     smooth_luma = smooth.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     # np.maximum over the three planes, not .max(axis=-1): numpy reduces a last axis of 3 ~20x slower
     brightest = np.maximum(np.maximum(smooth[..., 0], smooth[..., 1]), smooth[..., 2])
     return brightest >= _white_point(brightest), smooth_luma <= 6, luma
+
+
+def smooth_rgb(pixels: np.ndarray) -> np.ndarray:
+    """The 5x5 box mean of an RGB frame that clipping is judged on (the frame itself when smaller)."""
+    from photocritic.imaging.resample import box_blur
+
+    rgb = pixels[..., :3]
+    return box_blur(rgb, 5) if min(rgb.shape[:2]) >= 5 else rgb
 
 
 #: Off (for comparisons): clipping only at the fixed white point.
@@ -135,4 +150,4 @@ def region_exposure(cells: dict[str, list[float]], chosen: list[int]) -> tuple[f
     return pick("white"), pick("black"), pick("level")
 
 
-__all__ = ["cell_stats", "clip_maps", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "tonal_entropy"]
+__all__ = ["cell_stats", "clip_maps", "smooth_rgb", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "tonal_entropy"]

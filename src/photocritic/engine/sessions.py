@@ -50,6 +50,9 @@ def open_session(path: str | os.PathLike, threads: int | None = None):
 
     threads = int(threads or os.environ.get("PHOTOCRITIC_THREADS") or os.cpu_count() or 1)
     spin = os.environ.get("PHOTOCRITIC_ORT_SPIN", "0") == "1"
+    known = _SESSIONS.get((str(path), threads, spin))  # as asked before: no resolving (the face step asks per photo)
+    if known is not None:
+        return known
     key = (str(Path(path).resolve()), threads, spin)
     with _LOCK:
         if key not in _SESSIONS:
@@ -62,4 +65,5 @@ def open_session(path: str | os.PathLike, threads: int | None = None):
                 _SESSIONS[key] = onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers())
             except Exception as exc:  # onnxruntime raises its own types for a corrupt or missing graph
                 raise EngineError(f"cannot load the network {Path(path).name}: {str(exc).splitlines()[0]}") from None
+        _SESSIONS[(str(path), threads, spin)] = _SESSIONS[key]
         return _SESSIONS[key]

@@ -7,6 +7,7 @@ installed) without a 170 MB dependency in the core install.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -39,18 +40,30 @@ def warp_affine(pixels: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.
     shift = _AB_BITS - _INTER_BITS
     fixed_x = (bx[:, None] + ax[None, :]) >> shift
     fixed_y = (by[:, None] + ay[None, :]) >> shift
-    sx, sy = fixed_x >> _INTER_BITS, fixed_y >> _INTER_BITS
-    fx, fy = fixed_x & 31, fixed_y & 31
     src_h, src_w = pixels.shape[:2]
     source = pixels.reshape(src_h, src_w, -1)
-    total = np.zeros((height, width, source.shape[2]), np.int64)
-    for oy, wy in ((0, 32 - fy), (1, fy)):
-        for ox, wx in ((0, 32 - fx), (1, fx)):
-            px, py = sx + ox, sy + oy
-            inside = (px >= 0) & (px < src_w) & (py >= 0) & (py < src_h)
-            values = source[np.clip(py, 0, src_h - 1), np.clip(px, 0, src_w - 1)].astype(np.int64)
-            total += values * ((wy * wx * 32) * inside)[..., None]  # the weights sum to 32768
-    out = ((total + (1 << 14)) >> 15).astype(np.uint8)
+    sx, sy = fixed_x >> _INTER_BITS, fixed_y >> _INTER_BITS
+    fx, fy = (fixed_x & 31).astype(np.float32), (fixed_y & 31).astype(np.float32)
+    gy, gx = 32.0 - fy, 32.0 - fx
+    # OpenCV's weights in 1/32768 sum to 32768; each product and sum is an integer below 2^24, exact in float32
+    weights = (gy * gx * 32.0, gy * fx * 32.0, fy * gx * 32.0, fy * fx * 32.0)
+    if sx.min() >= 0 and sy.min() >= 0 and sx.max() + 1 < src_w and sy.max() + 1 < src_h:
+        # every 2x2 neighbourhood inside the photo (a face well inside the frame): gathers from the photo
+        flat, stride = np.ascontiguousarray(source).reshape(src_h * src_w, -1), src_w
+        base = sy * src_w + sx
+    else:  # from a copy of the box the neighbourhoods lie in, black outside the photo
+        sx, sy = np.clip(sx, -2, src_w), np.clip(sy, -2, src_h)  # further out: black all the same
+        x0, y0, x1, y1 = int(sx.min()), int(sy.min()), int(sx.max()) + 2, int(sy.max()) + 2
+        region = np.zeros((y1 - y0, x1 - x0, source.shape[2]), np.uint8)
+        cy0, cx0, cy1, cx1 = max(y0, 0), max(x0, 0), min(y1, src_h), min(x1, src_w)
+        if cy1 > cy0 and cx1 > cx0:
+            region[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = source[cy0:cy1, cx0:cx1]
+        flat, stride = region.reshape(-1, region.shape[2]), x1 - x0
+        base = (sy - y0) * stride + (sx - x0)
+    total = np.take(flat, base, axis=0) * weights[0][..., None]
+    for offset, weight in zip((1, stride, stride + 1), weights[1:]):
+        total += np.take(flat, base + offset, axis=0) * weight[..., None]
+    out = np.floor((total + float(1 << 14)) * (1.0 / (1 << 15))).astype(np.uint8)
     return out.reshape(height, width, *pixels.shape[2:])
 
 
@@ -105,12 +118,17 @@ def resize_area(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     src_h, src_w = pixels.shape[:2]
     source = pixels.reshape(src_h, src_w, -1)
     if src_w == 2 * width and src_h == 2 * height:  # OpenCV's exact halving: 2x2 means, rounded half up
-        quads = source[0::2, 0::2].astype(np.uint16)
-        quads += source[0::2, 1::2]
-        quads += source[1::2, 0::2]
-        quads += source[1::2, 1::2]
-        quads += 2
-        out = (quads >> 2).astype(np.uint8)
+        out = halve(source).reshape(height, width, -1)
+    elif src_w % width == 0 and src_h % height == 0:  # whole blocks: their means, rounded half to even
+        kx, ky = src_w // width, src_h // height
+        rows = source[0::ky].astype(np.uint16 if kx * ky <= 257 else np.uint32)  # sums of slices: numpy's
+        for k in range(1, ky):  # reductions over strided block axes are ~10x slower
+            rows += source[k::ky]
+        columns = rows.reshape(height, width, kx, -1)
+        blocks = columns[:, :, 0].copy()
+        for k in range(1, kx):
+            blocks += columns[:, :, k]
+        out = np.rint(blocks.astype(np.float32) * np.float32(1.0 / (kx * ky))).astype(np.uint8)
     else:
         rows = _area_pass(source, height)  # uint8 rows times float32 shares: float32
         out = _area_pass(np.ascontiguousarray(rows.transpose(1, 0, 2)), width).transpose(1, 0, 2)
@@ -118,17 +136,42 @@ def resize_area(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out.reshape(height, width, *pixels.shape[2:])
 
 
+def halve(pixels: np.ndarray) -> np.ndarray:
+    """The means of 2x2 blocks, rounded half up (cv2.resize to half size with INTER_AREA when both
+    sides are even); an odd last row or column is left out."""
+    h, w = (pixels.shape[0] // 2) * 2, (pixels.shape[1] // 2) * 2
+    rows = pixels[0:h:2, :w].astype(np.uint16)
+    rows += pixels[1:h:2, :w]
+    pairs = rows.reshape(h // 2, w // 2, 2, -1)
+    quads = pairs[:, :, 0] + pairs[:, :, 1]
+    quads += 2
+    quads >>= 2
+    return quads.astype(np.uint8).reshape(h // 2, w // 2, *pixels.shape[2:])
+
+
 def box_blur(pixels: np.ndarray, size: int = 5) -> np.ndarray:
     """cv2.blur(pixels, (size, size)) of a uint8 H x W x C image: the mean of each size x size
     neighbourhood, borders mirrored without repeating the edge (BORDER_REFLECT_101), rounded."""
+    if size > 15:
+        raise ValueError("box_blur sums in uint16: size 15 at most")
     r = size // 2
-    padded = np.pad(pixels.astype(np.int32), ((r, r), (r, r)) + ((0, 0),) * (pixels.ndim - 2), mode="reflect")
-    summed = np.cumsum(padded, axis=0)
-    summed = np.concatenate([summed[size - 1 : size], summed[size:] - summed[:-size]], axis=0)
-    summed = np.cumsum(summed, axis=1)
-    summed = np.concatenate([summed[:, size - 1 : size], summed[:, size:] - summed[:, :-size]], axis=1)
-    # an odd area never puts a mean exactly half way, so plain rounding is OpenCV's
-    return ((2 * summed + size * size) // (2 * size * size)).astype(np.uint8)
+    h, w = pixels.shape[:2]
+    padded = np.pad(pixels, ((r, r), (r, r)) + ((0, 0),) * (pixels.ndim - 2), mode="reflect").astype(np.uint16)
+    rows = padded[:h].copy()  # sums of size x size uint8 values fit in uint16 up to size 15
+    for k in range(1, size):
+        rows += padded[k : k + h]
+    summed = rows[:, :w].copy()
+    for k in range(1, size):
+        summed += rows[:, k : k + w]
+    return _mean_table(size)[summed]
 
 
-__all__ = ["box_blur", "invert_affine", "resize_area", "warp_affine"]
+@functools.lru_cache(maxsize=4)
+def _mean_table(size: int) -> np.ndarray:
+    """sum -> rounded mean of size x size values (an odd area never puts a mean exactly half way, so
+    plain rounding is OpenCV's)."""
+    sums = np.arange(255 * size * size + 1, dtype=np.int64)
+    return ((2 * sums + size * size) // (2 * size * size)).astype(np.uint8)
+
+
+__all__ = ["box_blur", "halve", "invert_affine", "resize_area", "warp_affine"]
