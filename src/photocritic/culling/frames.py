@@ -9,18 +9,25 @@ def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
     """Grain in 8-bit levels (of the frame scaled to mean 128): median |finest Haar detail| / 0.6745 (Donoho).
 
     The median ignores the few large coefficients that edges and texture make, so unlike the
-    Laplacian's variance this does not mistake detail for grain (and grain for detail). *luma*: the
-    frame's luminance (float32) if already computed.
+    Laplacian's variance this does not mistake detail for grain (and grain for detail). Blocks with a
+    pixel at white or black (luminance 250 or more, 5 or less) are left out: clipping flattens grain, so
+    a brightened copy that blew its sky, or a darkened one that crushed its shadows, would otherwise
+    measure quieter than the untouched frame. *luma*: the frame's luminance (float32) if already computed.
     """
     if luma is None:
         luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    luma = luma * (128.0 / max(float(luma.mean()), 1.0))  # in levels of a frame of mean 128: exposure-free
     h, w = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
     if h < 2 or w < 2:
         return 0.0
-    q = luma[:h, :w]
-    diagonal = (q[0::2, 0::2] - q[0::2, 1::2] - q[1::2, 0::2] + q[1::2, 1::2]) / 2.0
-    return float(np.median(np.abs(diagonal)) / 0.6745)
+    corners = (luma[0:h:2, 0:w:2], luma[0:h:2, 1:w:2], luma[1:h:2, 0:w:2], luma[1:h:2, 1:w:2])
+    scale = 128.0 / max(float(luma.mean()), 1.0)  # in levels of a frame of mean 128: exposure-free
+    diagonal = np.abs(corners[0] - corners[1] - corners[2] + corners[3]) * (scale / 2.0)
+    top = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
+    bottom = np.minimum(np.minimum(corners[0], corners[1]), np.minimum(corners[2], corners[3]))
+    unclipped = (top < 250.0) & (bottom > 5.0)
+    if unclipped.sum() >= max(64, 0.01 * unclipped.size):  # else the frame is all clipping: every block
+        diagonal = diagonal[unclipped]
+    return float(np.median(diagonal) / 0.6745)
 
 
 def directional_sharpness(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None) -> float:

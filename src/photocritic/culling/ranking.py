@@ -50,6 +50,8 @@ class RankWeights:
     tones: float = 0.5  # per bit of tonal information below the group's richest frame, beyond tones_tolerance
     tones_tolerance: float = 0.1  # crops and tilts move a frame's entropy by a few tenths of a bit either way
     tones_soft: float = 0.5  # decades below the sharpest frame from which a frame's tones are not credited
+    grain_energy: float = 2.7  # gradient energy per grain sigma squared that grain adds to the sharpness measure
+    grain_soft: float = 1.0  # decades below the sharpest frame (grain's energy taken out): too soft to set the grain reference
 
 
 @dataclass
@@ -141,11 +143,21 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     shadows = np.array([_num(t.get("shadows_clipped")) for t in tech])
     scores = np.array([_safe(m.score) for m in members])
 
-    # grain: against the quietest of the frames that are not soft (blur removes grain along with detail)
-    crisp = peak >= np.median(peak) - 0.75  # grain raises the measured sharpness; blur lowers it by a decade or more
+    # grain: against the quietest of the frames that are not soft (blur removes grain along with detail).
+    # Grain raises the measured sharpness (on a smooth frame a noisy copy measures a decade and more
+    # sharper than the clean one) and blur lowers it by a decade or more: softness is judged with the
+    # grain's own energy taken out, against the sharpest frame (not the median: when most frames of a
+    # burst are blurred, the median is a blurred frame, and a blurred frame is always the quietest)
+    if all(m.grain is not None for m in members) and (all(m.sharpness is not None for m in members) or all(m.face_sharpness is not None for m in members)):
+        detail = np.log10(np.maximum(10.0**peak - w.grain_energy * noise**2, 1e-3))
+        crisp = detail >= detail.max() - w.grain_soft
+    else:  # the working image's measures: the older rule
+        crisp = peak >= np.median(peak) - 0.75
     quiet = float(noise[crisp].min())
     noisy = (noise >= 1.5 * max(quiet, 0.5)) & (noise - quiet >= 4.0)
     credited = np.where(noisy, np.minimum(peak, np.median(peak)), peak)
+    # and for the aesthetic model alike: a noisy frame's score is credited no more than the group's median
+    score_credit = np.where(noisy, np.minimum(scores, np.median(scores)), scores)
     sharp_gap = credited.max() - credited
     clip_gain = np.maximum(0.0, highlights - np.median(highlights)) + np.maximum(0.0, shadows - np.median(shadows))
 
@@ -173,9 +185,9 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
         "tones": w.tones * np.maximum(0.0, tone_gap - w.tones_tolerance),
         "subject_clipping": w.clipping * np.maximum(0.0, newly - 0.01),
     }
-    quality = w.score * scores - sum(penalties.values())
+    quality = w.score * score_credit - sum(penalties.values())
     # a spoiled subject (skin blown, shadows crushed) goes below every frame that holds it
-    order = sorted(range(n), key=lambda i: (bool(spoiled[i]), -quality[i], -scores[i], i))
+    order = sorted(range(n), key=lambda i: (bool(spoiled[i]), -quality[i], -score_credit[i], i))
     by_user = False
     if pick is not None:
         chosen = next((i for i in range(n) if members[i].index == pick), None)
