@@ -74,3 +74,24 @@ def culled(burst_set, tmp_path_factory):
     finally:
         scorer.close()
     return {"records": records, "by_path": {r["path"]: r for r in records}, "catalog": catalog}
+
+
+@pytest.fixture(scope="session")
+def as_candidates():
+    """frames (RGB arrays at 1024 px), scores -> rank_group's candidates, measured as culling measures them
+    (no faces looked for)."""
+    from photocritic.culling.faces import inspect_pixels
+    from photocritic.culling.pipeline import _subject_evidence
+    from photocritic.culling.ranking import Candidate
+    from photocritic.models.technical import technical_measures
+
+    def build(frames: list[np.ndarray], scores: list[float]) -> list:
+        members = []
+        for k, (frame, score) in enumerate(zip(frames, scores)):
+            small = Image.fromarray(frame)
+            small.thumbnail((512, 512))
+            report = inspect_pixels(frame, find_faces=False)
+            members.append(Candidate(k, score, technical_measures(np.asarray(small)), faces=0, grain=report.noise, sharpness=report.sharpness, tones=report.tones, **_subject_evidence(report)))
+        return members
+
+    return build

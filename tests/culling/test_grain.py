@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from photocritic.culling.faces import inspect_pixels
 from photocritic.culling.frames import noise_sigma
-from photocritic.culling.pipeline import _subject_evidence
 from photocritic.culling.ranking import Candidate, rank_group
-from photocritic.models.technical import technical_measures
 
 PHOTOS = ["Canon EOS 350D.jpg", "Nikon D3100.jpg", "Canon PowerShot G11.jpg"]
 
@@ -25,16 +22,6 @@ def _grainy(pixels: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
     return np.clip(pixels.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 
-def _members(frames: list[np.ndarray], scores: list[float]) -> list[Candidate]:
-    members = []
-    for k, (frame, score) in enumerate(zip(frames, scores)):
-        small = Image.fromarray(frame)
-        small.thumbnail((512, 512))
-        report = inspect_pixels(frame, find_faces=False)
-        members.append(Candidate(k, score, technical_measures(np.asarray(small)), faces=0, grain=report.noise, sharpness=report.sharpness, tones=report.tones, **_subject_evidence(report)))
-    return members
-
-
 def test_clipping_does_not_hide_grain(shared_data):
     for name in PHOTOS:
         frame = _grainy(_decode(shared_data / "photos" / name), 8.0)
@@ -45,14 +32,14 @@ def test_clipping_does_not_hide_grain(shared_data):
         assert noise_sigma(blown) > 0.8 * noise_sigma(frame), name
 
 
-def test_blurred_copies_do_not_make_the_untouched_frame_noisy(shared_data):
+def test_blurred_copies_do_not_make_the_untouched_frame_noisy(shared_data, as_candidates):
     """Blur removes grain with the detail: when most frames of a burst are blurred, the grainy untouched
     frame is still the pick, and nothing calls it noisier than the others."""
     for name in PHOTOS[:2]:  # not on a smooth frame whose measured sharpness is mostly its own grain (G11 here): a known limit
         clean = _grainy(_decode(shared_data / "photos" / name), 6.0)
         image = Image.fromarray(clean)
         blurred = [np.asarray(image.filter(ImageFilter.GaussianBlur(r))) for r in (4, 5, 6)]
-        members = _members([clean, *blurred], [5.0, 4.9, 4.9, 4.9])
+        members = as_candidates([clean, *blurred], [5.0, 4.9, 4.9, 4.9])
         ranked = sorted(rank_group(members), key=lambda r: r.index)
         assert ranked[0].pick, (name, [r.reasons for r in ranked])
         assert not any("noisier" in text for r in ranked for text in r.reasons), name

@@ -5,7 +5,6 @@ import random
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from photocritic.culling.faces import SMEARED, blinks, inspect_pixels
 from photocritic.culling.frames import tonal_entropy
@@ -46,25 +45,13 @@ def test_a_tone_curve_leaves_fewer_tones_than_the_untouched_frame(shared_data, n
 WELL_EXPOSED = ["Canon PowerShot G11.jpg", "Nokia Lumia 800.jpg"]
 
 
-def _members(pixels: np.ndarray, frames: list[np.ndarray], scores: list[float]) -> list[Candidate]:
-    from photocritic.models.technical import technical_measures
-
-    members = []
-    for k, (frame, score) in enumerate(zip(frames, scores)):
-        small = Image.fromarray(frame)
-        small.thumbnail((512, 512))
-        report = inspect_pixels(frame, find_faces=False)
-        members.append(Candidate(k, score, technical_measures(np.asarray(small)), faces=0, grain=report.noise, sharpness=report.sharpness, tones=report.tones, **_subject_evidence(report)))
-    return members
-
-
 @pytest.mark.parametrize("name", WELL_EXPOSED)
-def test_the_tones_decide_what_exposure_cannot(shared_data, name, weights=None):
+def test_the_tones_decide_what_exposure_cannot(shared_data, as_candidates, name, weights=None):
     """The untouched frame and a copy 0.8 stop darker that the model scores a little higher: each is as
     far from the pair's median exposure, neither subject is off by more than the tolerance, so what
     the darker copy lost (its tones squeezed into fewer levels) must decide, before the score."""
     pixels = _decode(shared_data / "photos" / name)
-    members = _members(pixels, [pixels, _stops(pixels, -0.8)], [5.0, 5.2])
+    members = as_candidates([pixels, _stops(pixels, -0.8)], [5.0, 5.2])
     assert abs(members[0].subject_ev) <= 0.7 and members[0].subject_blown <= 0.01
     ranked = rank_group(members, weights)
     assert next(r for r in ranked if r.pick).index == 0, [(r.index, r.quality, r.reasons) for r in ranked]
