@@ -157,4 +157,4 @@ def region_exposure(cells: dict[str, list[float]], chosen: list[int]) -> tuple[f
     return pick("white"), pick("black"), pick("level")
 
 
-__all__ = ["cell_stats", "clip_maps", "smooth_rgb", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "tonal_entropy"]
+__all__ = ["cell_stats", "clip_maps", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "smooth_rgb", "tonal_entropy"]
