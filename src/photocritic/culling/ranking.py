@@ -112,16 +112,19 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
         return [Ranked(members[0].index, 1, True, _safe(members[0].score) * w.score, ["no similar photo: kept"])]
 
     tech = [m.technical or {} for m in members]
+    # sharpness and grain from the larger decode (faces.directional_sharpness, faces.noise_sigma) when
+    # every frame has them, else the working image's cruder measures
+    decoded = True
     if all(m.face_sharpness is not None for m in members):  # the subject is a face in every frame
         peak = np.array([_num(m.face_sharpness) for m in members])
     elif all(m.sharpness is not None for m in members):
         peak = np.array([_num(m.sharpness) for m in members])
     else:
-        peak = np.array([_num(t.get("sharpness_peak")) for t in tech])
+        peak, decoded = np.array([_num(t.get("sharpness_peak")) for t in tech]), False
     if all(m.grain is not None for m in members):
         noise = np.array([_num(m.grain) for m in members])
     else:  # the working image's Immerkaer estimate: cruder, texture inflates it
-        noise = np.array([_num(t.get("noise")) for t in tech])
+        noise, decoded = np.array([_num(t.get("noise")) for t in tech]), False
     ev = np.array([_num(t.get("exposure_ev")) for t in tech])
     # the subject's exposure when every frame has it (a low-key frame is not underexposed if its subject is right)
     subject = all(m.subject_ev is not None for m in members)
@@ -148,10 +151,10 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     # sharper than the clean one) and blur lowers it by a decade or more: softness is judged with the
     # grain's own energy taken out, against the sharpest frame (not the median: when most frames of a
     # burst are blurred, the median is a blurred frame, and a blurred frame is always the quietest)
-    if all(m.grain is not None for m in members) and (all(m.sharpness is not None for m in members) or all(m.face_sharpness is not None for m in members)):
+    if decoded:
         detail = np.log10(np.maximum(10.0**peak - w.grain_energy * noise**2, 1e-3))
         crisp = detail >= detail.max() - w.grain_soft
-    else:  # the working image's measures: the older rule
+    else:  # the working image's measures (no grain in the same units): the older rule
         crisp = peak >= np.median(peak) - 0.75
     quiet = float(noise[crisp].min())
     noisy = (noise >= 1.5 * max(quiet, 0.5)) & (noise - quiet >= 4.0)
