@@ -13,6 +13,9 @@ thread layouts, per-stage costs, contention, start-up. Every figure of one run, 
 * contention: the chosen layout again while one CPU-bound process (a busy Python loop) runs beside it.
 * per-stage costs on one core: decode + measures, the backbone at batch 16 (ONNX Runtime; PyTorch when it
   is installed), the head, nima-ava's network.
+* ``--alongside ROUNDS``: what running nima-ava beside the default would cost (issue 15's "run it alongside"):
+  the decode floor, ``Scorer("default")`` and ``Scorer`` of a bundle that reads nima-ava's mean score as one
+  more input of the default's head (so both networks run on every photo), each once per round, interleaved.
 * start-up: ``photocritic score --help`` and the first record of a run (``-f jsonl``), wall time from the
   command's start, as subprocesses.
 """
@@ -73,8 +76,8 @@ def nima_pipeline(files: list[str]) -> None:
         network(np.stack(batch))
 
 
-def photocritic_run(files: list[str], threads: int, workers: int) -> None:
-    scorer = Scorer("default", use_catalog=False, threads=threads, workers=workers)
+def photocritic_run(files: list[str], threads: int, workers: int, model="default") -> None:
+    scorer = Scorer(model, use_catalog=False, threads=threads, workers=workers)
     for record in scorer.iter_records(files):
         assert record["error"] is None, record["error"]
 
@@ -148,12 +151,52 @@ def interleaved_layouts(files: list[str], rounds: int) -> dict:
     return {k: {"median": round(float(np.median(v)), 2), "runs": [round(x, 2) for x in v]} for k, v in got.items()}
 
 
+def default_with_nima_alongside(folder: Path) -> Path:
+    """The shipped default head with one more input, nima-ava's mean score (weight 0: the scores stay the
+    default's; what is measured is the cost of computing it), written as a bundle in *folder*."""
+    from safetensors.numpy import load_file, save_file
+
+    shipped = ROOT / "src" / "photocritic" / "zoo" / "default"
+    config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
+    config.update(name="default-with-nima-ava", inputs=[*config["inputs"], "base_score"], base_model="nima-ava")
+    state = load_file(str(shipped / "weights.safetensors"))
+    at = 2048 + len(config["technical_measures"])  # the new input sits before the hinge terms
+    state["feature_mean"] = np.insert(state["feature_mean"], at, 5.0)
+    state["feature_std"] = np.insert(state["feature_std"], at, 1.0)
+    state["mlp.0.weight"] = np.insert(state["mlp.0.weight"], at, 0.0, axis=1)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(folder / "weights.safetensors"))
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
+def alongside(files: list[str], rounds: int, folder: Path) -> dict:
+    """Decode floor, the default and the default with nima-ava alongside, interleaved over *rounds*."""
+    stacked = str(default_with_nima_alongside(folder))
+    photocritic_run(files[:16], 1, 2, stacked)  # warm
+    got: dict[str, list[float]] = {"decode_floor": [], "default": [], "default_with_nima_ava_alongside": []}
+    for _ in range(rounds):
+        got["decode_floor"].append(rate(len(files), lambda: decode_floor(files)))
+        got["default"].append(rate(len(files), lambda: photocritic_run(files, 1, 2)))
+        got["default_with_nima_ava_alongside"].append(rate(len(files), lambda: photocritic_run(files, 1, 2, stacked)))
+    out = {k: {"median": round(float(np.median(v)), 2), "runs": [round(x, 2) for x in v]} for k, v in got.items()}
+    floor = out["decode_floor"]["median"]
+    out["ratios"] = {
+        "default_over_decode_floor": round(out["default"]["median"] / floor, 3),
+        "alongside_over_decode_floor": round(out["default_with_nima_ava_alongside"]["median"] / floor, 3),
+        "alongside_time_over_default_time": round(out["default"]["median"] / out["default_with_nima_ava_alongside"]["median"], 3),
+    }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=12)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--layouts-only", type=int, metavar="ROUNDS",
                         help="only the thread layouts, interleaved over ROUNDS rounds of --copies x 12 photos")
+    parser.add_argument("--alongside", type=int, metavar="ROUNDS",
+                        help="only the cost of running nima-ava beside the default, interleaved over ROUNDS rounds")
     args = parser.parse_args()
     originals = sorted(find_photos([DATA / "photos-fullres"]))
     figures: dict = {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
@@ -168,8 +211,11 @@ def main() -> None:
         n = len(files)
         figures["photos"] = n
         photocritic_run(files[:16], 2, 2)  # warm: sessions, page cache
-        if args.layouts_only:
-            figures["layouts"] = interleaved_layouts(files, args.layouts_only)
+        if args.layouts_only or args.alongside:
+            if args.layouts_only:
+                figures["layouts"] = interleaved_layouts(files, args.layouts_only)
+            else:
+                figures["alongside"] = alongside(files, args.alongside, Path(tmp) / "default-with-nima-ava")
             figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
             print(json.dumps(figures, indent=2))
             if args.json:
