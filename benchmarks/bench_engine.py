@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from photocritic.engine import Network, graph_path  # noqa: E402
 from photocritic.imaging import decode_for_model  # noqa: E402
 from photocritic.library.scan import find_photos  # noqa: E402
+from photocritic.models.backbone import BACKBONES  # noqa: E402
 from photocritic.models.technical import measures_vector  # noqa: E402
-from photocritic.models.zoo import load_model  # noqa: E402
+from photocritic.models.zoo import load_model, save_bundle  # noqa: E402
 from photocritic.scoring import Scorer, prepare_photo  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -154,20 +155,16 @@ def interleaved_layouts(files: list[str], rounds: int) -> dict:
 def default_with_nima_alongside(folder: Path) -> Path:
     """The shipped default head with one more input, nima-ava's mean score (weight 0: the scores stay the
     default's; what is measured is the cost of computing it), written as a bundle in *folder*."""
-    from safetensors.numpy import load_file, save_file
+    from safetensors.numpy import load_file
 
-    shipped = ROOT / "src" / "photocritic" / "zoo" / "default"
-    config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
-    config.update(name="default-with-nima-ava", inputs=[*config["inputs"], "base_score"], base_model="nima-ava")
-    state = load_file(str(shipped / "weights.safetensors"))
-    at = 2048 + len(config["technical_measures"])  # the new input sits before the hinge terms
+    shipped = load_model("default")
+    config = {**shipped.config, "name": "default-with-nima-ava", "inputs": [*shipped.inputs, "base_score"], "base_model": "nima-ava"}
+    state = load_file(str(shipped.path / "weights.safetensors"))
+    at = BACKBONES[shipped.backbone].feature_dim + len(shipped.technical_measures)  # before the hinge terms
     state["feature_mean"] = np.insert(state["feature_mean"], at, 5.0)
     state["feature_std"] = np.insert(state["feature_std"], at, 1.0)
     state["mlp.0.weight"] = np.insert(state["mlp.0.weight"], at, 0.0, axis=1)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(folder / "weights.safetensors"))
-    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    return folder
+    return save_bundle(folder, config, state, card="")
 
 
 def alongside(files: list[str], rounds: int, folder: Path) -> dict:
