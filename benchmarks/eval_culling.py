@@ -325,7 +325,7 @@ def main() -> None:
     parser.add_argument("--bursts", type=int, default=40, help="how many source photos become bursts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--photos", type=Path, default=SHARED_PHOTOS)
-    parser.add_argument("--keep", type=Path, default=None, help="build the bursts here and keep them")
+    parser.add_argument("--keep", type=Path, default=None, help="build the bursts here and keep them, with the cull records in records.jsonl")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.add_argument("--reuse", action="store_true", help="with --keep: frames already there are not written again, so their scores come from the catalog")
     parser.add_argument("--split", choices=("tuning", "held-out"), default=None, help="take burst and face sources from one half only")
@@ -363,6 +363,9 @@ def main() -> None:
             scorer.close()
         elapsed = time.perf_counter() - started
         result = evaluate(bursts, singles, records, face_bursts)
+        if args.keep is not None:  # what ranking read, so ranking changes can be tried without culling again
+            with open(work / "records.jsonl", "w") as out:
+                out.writelines(json.dumps(r, default=str) + "\n" for r in records)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -101,3 +101,19 @@ def test_a_darkened_copy_of_blown_highlights_is_still_blown(shared_data):
         assert darker > 0.6 * clean
     # a frame that is merely dark, or flat, has no highlights to lose
     assert _subject_evidence(inspect_pixels(_stops(pixels, -4.0), find_faces=False))["subject_blown"] < 0.01
+
+
+def test_eyes_closed_through_most_of_a_burst_are_no_blink(shared_data):
+    """A blink is the odd frame of a burst. A face measured closed in more frames than open (a real
+    closed-eyed face, here in its untouched and a slightly darker frame, with one frame where a defect
+    fooled the eyelid model into "open") costs no frame anything; closed in one of two frames it does."""
+    import copy
+
+    pixels = _decode(shared_data / "faces" / "closed" / "cew__closed_eye_0091.jpg_face_1.jpg")
+    closed, darker = inspect_pixels(pixels).faces, inspect_pixels(_stops(pixels, -0.3)).faces
+    assert closed.count == darker.count == 1
+    assert closed.faces[0].eyes_closed is True and darker.faces[0].eyes_closed is True
+    fooled = copy.deepcopy(closed)
+    fooled.faces[0].eyes_closed = False
+    assert blinks(closed, fooled, group=[closed, darker, fooled]) == 0
+    assert blinks(closed, fooled, group=[closed, fooled]) == 1

@@ -115,9 +115,12 @@ def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08, g
     place) has open eyes in *reference*. Without a counterpart the face still counts when its eyes
     are measured closed: that is landmark evidence on its own.
 
-    *group*: the reports of all frames of the group. A face more than *smeared* decades less sharp than
-    the same face's sharpest frame there is no evidence: shake or missed focus smears the eyelids
-    together (the frame loses on sharpness anyway)."""
+    *group*: the reports of all frames of the group (this one included). A face more than *smeared*
+    decades less sharp than the same face's sharpest frame there is no evidence: shake or missed focus
+    smears the eyelids together (the frame loses on sharpness anyway). Nor is a face whose eyes are
+    closed in more frames of the group than they are open: a blink is the moment in a burst, and eyes
+    closed throughout (a sleeping baby, a downcast look) are no reason to prefer one frame; the odd
+    "open" among them is a defect fooling the eyelid model (grain was seen to)."""
     count = 0
     for face in report.faces:
         if not face.eyes_closed:
@@ -125,6 +128,8 @@ def blinks(report: FaceReport, reference: FaceReport, tolerance: float = 0.08, g
         if group:
             same = [m for m in (_match(face, other.faces, tolerance) for other in group) if m is not None]
             if same and face.sharpness < max(m.sharpness for m in same) - smeared:
+                continue
+            if sum(m.eyes_closed is True for m in same) > sum(m.eyes_closed is False for m in same):
                 continue
         other = _match(face, reference.faces, tolerance)
         count += other is None or other.eyes_closed is not True

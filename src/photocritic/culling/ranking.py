@@ -152,7 +152,11 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     # grain's own energy taken out, against the sharpest frame (not the median: when most frames of a
     # burst are blurred, the median is a blurred frame, and a blurred frame is always the quietest)
     if decoded:
-        detail = np.log10(np.maximum(10.0**peak - w.grain_energy * noise**2, 1e-3))
+        # on the whole frame's sharpness, the measure the grain is measured on and grain_energy was fitted
+        # to (a face's own measure is taken on its luminance rescaled, and on a small face in a noisy copy
+        # it is mostly grain: the noisy copies then set the grain reference and none of them is "noisy")
+        frame = np.array([_num(m.sharpness) for m in members]) if all(m.sharpness is not None for m in members) else peak
+        detail = np.log10(np.maximum(10.0**frame - w.grain_energy * noise**2, 1e-3))
         crisp = detail >= detail.max() - w.grain_soft
     else:  # the working image's measures (no grain in the same units): the older rule
         crisp = peak >= np.median(peak) - 0.75
