@@ -13,6 +13,8 @@ BlazeFace's output, suppression, resizing the tiles, warping the face and eye cr
 culling does them for every look-alike with or without faces: decoding the photo at this size and its
 5x5 box mean (``frames.smooth_rgb``, which the faces' clipping is read from). The last line checks that
 by timing what the step adds in culling itself: ``inspect_pixels`` with faces minus without, in the same run.
+Machines differ (the same code measured 32.5 and 16.1 ms CPU a photo on two 2-core machines of this
+project), so the decode of the same photos is timed in the same run as a yardstick.
 """
 from __future__ import annotations
 
@@ -42,6 +44,14 @@ def main(argv=None) -> int:
 
     files = sorted(p for p in FACES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     images = [decode_for_model(p, long_side=faces.FACE_LONG_SIDE, draft_headroom=1.0).pixels for p in files]
+    # the yardstick, in the same run: decoding the same photos at this size (what culling does for every
+    # look-alike, faces or not), fastest of the passes; the step's cost in decodes travels between machines
+    decode = np.full(len(files), np.inf)
+    for _ in range(args.repeats):
+        for k, path in enumerate(files):
+            start = time.process_time()
+            decode_for_model(path, long_side=faces.FACE_LONG_SIDE, draft_headroom=1.0)
+            decode[k] = min(decode[k], time.process_time() - start)
     smooths = [faces.smooth_rgb(pixels) for pixels in images]
 
     spent: dict[str, float] = collections.defaultdict(float)  # stage -> CPU seconds in the current call
@@ -95,6 +105,8 @@ def main(argv=None) -> int:
     print(f"  CPU, 1 thread: {ms.mean():.1f} ms mean, {np.median(ms):.1f} ms median, {ms.max():.1f} ms max per photo "
           f"-> {ms.mean() / 2:.1f} ms per photo on 2 cores with culling's 2 workers "
           f"(mean of all passes: {total[with_faces].mean() / args.repeats * 1000:.1f} ms)")
+    print(f"  yardstick: decoding the same photos at {faces.FACE_LONG_SIDE} px {decode[with_faces].mean() * 1000:.1f} ms CPU per photo: "
+          f"the step costs {ms.mean() / (decode[with_faces].mean() * 1000):.2f} decodes")
     names = sorted({s for k in with_faces for s in stages[k] if not s.startswith("_")}, key=lambda s: -sum(stages[k].get(s, 0) for k in with_faces))
     for name in names:
         per_photo = sum(stages[k].get(name, 0.0) for k in with_faces) / len(with_faces) * 1000

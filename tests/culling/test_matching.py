@@ -70,6 +70,32 @@ def test_feature_matches_confirm_borderline_pairs_only():
     assert labels[0] != labels[1] and asked == []
 
 
+def test_one_cameras_frames_seconds_apart_join_on_matches_where_exposure_moved_the_embedding_far():
+    """A copy 2 stops brighter can fall below the time neighbours' cosine (0.48 measured); shot by one
+    camera within the time gap, agreeing feature matches still make it one burst. Without the times,
+    or with too few matches, it stays apart."""
+    config = GroupingConfig()
+    far = np.stack([np.array([1.0, 0.0], np.float32), np.array([0.45, 0.893], np.float32)])  # cosine 0.45
+    assert config.time_match_similarity < 0.45 < config.time_similarity
+    asked = []
+
+    def matches(a, b):
+        asked.append((a, b))
+        return INLIERS
+
+    labels = group_bursts(far, [0.0, 1.0], ["cam", "cam"], matches_of=matches)
+    assert labels[0] == labels[1] and asked == [(0, 1)]
+    labels = group_bursts(far, [0.0, 1.0], ["cam", "cam"], matches_of=lambda a, b: INLIERS - 1)
+    assert labels[0] != labels[1]
+    asked.clear()
+    for times, cameras in (([None, None], [None, None]), ([0.0, 1.0], ["cam", "other"]), ([0.0, config.time_gap + 1], ["cam", "cam"])):
+        labels = group_bursts(far, times, cameras, matches_of=matches)
+        assert labels[0] != labels[1] and asked == [], (times, cameras)
+    below = np.stack([np.array([1.0, 0.0], np.float32), np.array([0.25, 0.968], np.float32)])  # cosine 0.25
+    labels = group_bursts(below, [0.0, 1.0], ["cam", "cam"], matches_of=matches)
+    assert labels[0] != labels[1] and asked == []
+
+
 def test_with_matching_on_a_pair_on_looks_alone_needs_confirmation_below_confirm_below():
     """Unrelated photos reach cosine 0.77: with feature matching available, such a pair must be confirmed."""
     config = GroupingConfig()

@@ -47,6 +47,9 @@ class GroupingConfig:
     hash_distance: int = 14  # pHash bits (of 64) that may differ for the hash to confirm
     match_similarity: float = 0.50  # borderline pairs that geometric verification (matching.py) confirms
     match_inliers: int = 15  # feature matches that must agree on one small camera move to confirm
+    # one camera within time_gap *and* matching features: the same scene, even where a change of exposure
+    # moved the embedding far (a copy 2 stops brighter measured cosine 0.48 with 473 agreeing matches)
+    time_match_similarity: float = 0.30
     # with feature matching on, a pair below this needs time, hash or matches too: 0.85 let two different
     # people's tight black-and-white face crops (cosine 0.855, 7 matches, 18 hash bits) join on looks alone;
     # 0.88 changed no F1 or pick on tuning seeds 0-2 (benchmarks/eval_culling.py)
@@ -312,6 +315,8 @@ def group_bursts(
         elif matches_of is not None and sim >= config.match_similarity and matches_of(a, b) >= config.match_inliers:
             # pHash does not survive a crop or a tilt, local features do: the camera moved, the scene is the same
             edges.append((sim, a, b, config.match_similarity))
+        elif matches_of is not None and (a, b) in near_in_time and sim >= config.time_match_similarity and matches_of(a, b) >= config.match_inliers:
+            edges.append((sim, a, b, config.time_match_similarity))
     edges.sort(key=lambda e: -e[0])
 
     sets = UnionFind(n, unit)
