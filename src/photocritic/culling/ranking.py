@@ -51,7 +51,7 @@ class RankWeights:
     tones_tolerance: float = 0.1  # crops and tilts move a frame's entropy by a few tenths of a bit either way
     tones_soft: float = 0.5  # decades below the sharpest frame from which a frame's tones are not credited
     grain_energy: float = 2.7  # gradient energy per grain sigma squared that grain adds to the sharpness measure
-    grain_soft: float = 1.0  # decades below the sharpest frame (grain's energy taken out): too soft to set the grain reference
+    grain_soft: float = 0.5  # decades below the sharpest frame (grain's energy taken out): too soft to set the grain reference
 
 
 @dataclass
