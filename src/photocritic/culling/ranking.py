@@ -132,12 +132,9 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
     if all(m.subject_blown is not None and m.subject_crushed is not None for m in members):
         sblown = np.array([_num(m.subject_blown) for m in members])
         scrushed = np.array([_num(m.subject_crushed) for m in members])
-        # against the group: a darkened or blurred copy holds a little more than the clean frame, which must
-        # not make the clean frame "newly" clipped (hence the 3% margin, and the median for shadows); for
-        # highlights the reference is the lower quartile, not the median: when most copies of a burst are
-        # brighter, the median frame is a blown one, and a copy blowing what the frames that hold it hold
-        # is newly blown all the same (one odd darker frame does not set the quartile of four or more)
-        newly = np.maximum(sblown - np.percentile(sblown, 25), scrushed - np.median(scrushed))
+        # against the group's median: a darkened or blurred copy holds a little more than the clean frame,
+        # which must not make the clean frame "newly" clipped; a copy that blows what most frames hold is
+        newly = np.maximum(sblown - np.median(sblown), scrushed - np.median(scrushed))
         # the hard rule is for faces (blown skin cannot be recovered); the salient region of a frame
         # without faces is a guess, so there it is a penalty, not a rank floor
         spoiled = (newly >= w.subject_clipping) & bool(all(m.faces for m in members))
