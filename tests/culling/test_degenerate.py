@@ -23,7 +23,9 @@ def test_keypoints_of_degenerate_images_are_empty_not_an_error():
 
 def test_cull_gives_a_record_per_degenerate_photo(tmp_path):
     """Near-identical degenerate photos are borderline look-alikes: matching, hashes, faces and the
-    contact sheet all see them (this crashed OpenCV's resize before)."""
+    contact sheet all see the blank frames (this crashed OpenCV's resize before). Photos too small to
+    judge (1 px on a side) are never grouped: each is alone and says why, so a 1x1 pixel is never the
+    pick over a real photo; the steps themselves still take them (below)."""
     shoot = tmp_path / "shoot"
     shoot.mkdir()
     rng = np.random.default_rng(1)
@@ -48,3 +50,23 @@ def test_cull_gives_a_record_per_degenerate_photo(tmp_path):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(os.path.basename(r["path"]) for r in records) == sorted(photos)
     assert (tmp_path / "sheet" / "index.html").is_file()
+    tiny = {"one.png", "one_b.png", "strip.png", "strip_b.png", "column.png"}
+    for r in records:
+        if os.path.basename(r["path"]) in tiny:
+            assert r["group_size"] == 1 and r["reasons"][0].startswith("too small to judge"), r
+    assert any(r["group_size"] > 1 for r in records if os.path.basename(r["path"]) in ("black.jpg", "black_b.jpg"))
+
+
+def test_every_culling_step_takes_photos_too_small_to_judge(tmp_path):
+    from photocritic.culling.faces import inspect_file
+    from photocritic.culling.matching import keypoints_of_file
+    from photocritic.culling.pipeline import perceptual_hash
+
+    for name, shape in (("one.png", (1, 1, 3)), ("strip.png", (1, 300, 3)), ("column.png", (300, 1, 3))):
+        Image.fromarray(np.full(shape, 90, np.uint8)).save(tmp_path / name)
+        path = tmp_path / name
+        report = inspect_file(path)
+        assert report is not None and report.faces.count == 0
+        found = keypoints_of_file(path)
+        assert found is None or len(found.points) == 0
+        assert perceptual_hash(path) is None or 0 <= perceptual_hash(path) < 2**64
