@@ -20,7 +20,7 @@ and we report:
 Held out means held out: ``--split`` takes burst sources only from one half of ../shared/data/photos,
 fixed by a hash of the file name (:func:`photo_split`), and face bursts only from that half of
 ../shared/data/faces/open (the person-level split of ``benchmarks/eval_faces.py``). Seeds 0-9 were used
-while developing; seeds from 100 up are drawn for held-out runs only (100-128 have been seen: draw new ones from 129). The photos not made into bursts
+while developing; seeds from 100 up are drawn for held-out runs only (100-134 have been seen: draw new ones from 135). The photos not made into bursts
 stay in the mix, unchanged, as unrelated singles.
 
 Face bursts (``--faces N``): a real portrait with open eyes, untouched, plus copies that are shifted a
