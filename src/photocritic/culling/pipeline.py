@@ -13,7 +13,7 @@ from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
-from photocritic.models.flags import TOO_SMALL, too_small
+from photocritic.models.flags import TOO_SMALL
 
 #: Photos whose local features are kept in memory at once while grouping (least recently used go first).
 KEYPOINT_CACHE = 2048
@@ -103,9 +103,9 @@ def cull_scored(
     n = len(records)
     usable = [i for i in range(n) if records[i]["error"] is None and vectors[i] is not None]
     embeddings = np.zeros((len(usable), EMBED_DIM), dtype=np.float32)
-    # a photo too small to judge (a 1x1 tracking pixel, a thumbnail) is never anyone's look-alike: with no
-    # embedding it stays a group of its own, and it is never a pick over a real photo
-    small = {i for i in usable if too_small(records[i].get("width"), records[i].get("height"))}
+    # a photo scoring flagged too small to judge (a 1x1 tracking pixel, a thumbnail) is never anyone's
+    # look-alike: with no embedding it stays a group of its own, and it is never a pick over a real photo
+    small = {i: flag for i in usable for flag in records[i].get("flags") or [] if flag.startswith(TOO_SMALL)}
     for row, i in enumerate(usable):
         if i not in small:
             embeddings[row] = vectors[i]
@@ -184,9 +184,7 @@ def cull_scored(
         for ranked in rank_group(candidates, weights, sims):
             i = ranked.index
             report = reports.get(i)
-            reasons = ranked.reasons
-            if i in small:
-                reasons = [f"{TOO_SMALL} ({records[i].get('width')}x{records[i].get('height')} px): not compared with the others"]
+            reasons = [f"{small[i]}, not compared with the others"] if i in small else ranked.reasons
             out[i] = _record(records[i], group_id, len(rows), ranked.rank, ranked.pick, ranked.quality, reasons, report, faces, closed[i])
             if len(rows) > 1:
                 out[i]["evidence"] = {**evidence[i], "similarities": [round(float(v), 4) for v in sims[position[i]]]}
