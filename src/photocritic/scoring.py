@@ -21,7 +21,7 @@ from photocritic.imaging.decode import PIXELS_VERSION
 from photocritic.library.catalog import Catalog, PhotoRow, file_key
 from photocritic.library.scan import find_photos
 from photocritic.models.backbone import BACKBONES, FINETUNED, model_input
-from photocritic.models.flags import apply_judgement_rules, photo_flags
+from photocritic.models.flags import judged, photo_flags
 from photocritic.models.heads import distribution_mean, distribution_std
 from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
@@ -146,6 +146,9 @@ def error_record(path: str, error: str, row: PhotoRow | None = None, model: str 
 
 
 def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: list[float]) -> dict:
+    flags = photo_flags(row.width, row.height, row.technical)
+    # a flagged photo sits at the floor whatever the model (or a score stored by an older version) says
+    score, distribution = judged(flags, score, distribution)
     # rounded first, so a record rebuilt from the catalog is identical to a freshly scored one
     distribution_array = np.round(np.asarray(distribution, dtype=np.float64), 6)
     return {
@@ -161,7 +164,7 @@ def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: 
         "format": row.format,
         "model": model.name,
         "technical": {k: round(float(v), 5) for k, v in (row.technical or {}).items()},
-        "flags": photo_flags(row.width, row.height, row.technical),
+        "flags": flags,
     }
 
 
@@ -271,7 +274,7 @@ def score_rows(model: ScoringModel, rows: list[PhotoRow], network_inputs: list[n
         if network_inputs is None or any(x is None for x in network_inputs):
             raise ValueError(f"model {model.name!r} runs a whole network: score_rows needs each photo's network input")
         network_output = Network(model.network_graph, threads or default_threads())(np.stack(network_inputs))
-    distributions = apply_judgement_rules([(r.width, r.height) for r in rows], model.predict_distribution(feats, tech, network_output))
+    distributions = model.predict_distribution(feats, tech, network_output)
     means = distribution_mean(distributions)
     return [make_record(row, model, float(mean), dist.tolist()) for row, dist, mean in zip(rows, distributions, means)]
 
