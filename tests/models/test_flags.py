@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from photocritic.models.flags import MIN_JUDGED_SIDE, apply_judgement_rules, photo_flags
+from photocritic.models.flags import MIN_JUDGED_SIDE, judged, photo_flags
 from photocritic.scoring import Scorer
 
 
@@ -14,10 +14,11 @@ def test_rules_flag_small_and_blank_frames():
     assert "almost entirely black" in photo_flags(640, 480, {"shadows_clipped": 0.99, "dynamic_range": 0.0})
     assert "almost entirely white" in photo_flags(640, 480, {"highlights_clipped": 0.97, "dynamic_range": 0.01})
     assert photo_flags(640, 480, {"dynamic_range": 0.01})[0].startswith("flat")
-    uniform = np.full((2, 10), 0.1)
-    out = apply_judgement_rules([(1, 1), (800, 600)], uniform)
-    assert out[0, 0] == 1.0 and out[0, 1:].sum() == 0.0
-    assert np.array_equal(out[1], uniform[1])
+    # a moon on black keeps its lit part: judged, not flagged
+    assert photo_flags(640, 480, {"shadows_clipped": 0.97, "dynamic_range": 0.49}) == []
+    uniform = [0.1] * 10
+    assert judged(["almost entirely black"], 8.3, uniform) == (1.0, [1.0] + [0.0] * 9)
+    assert judged([], 5.5, uniform) == (5.5, uniform)
 
 
 def test_too_small_photos_are_flagged_not_ranked_among_real_photos(tmp_path, shared_data):

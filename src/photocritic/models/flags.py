@@ -2,9 +2,10 @@
 
 A photo too small to judge (a thumbnail, a 1x1 tracking pixel) gets the flag ``"too small to judge:
 W x H px"`` and the floor of the scale instead of a model's opinion: score 1.0, all of its
-distribution on 1, spread 0, so it sorts below every judged photo and never among them. Frames that
-are almost entirely black, white or one flat colour are flagged too (the model scores them; the flag
-says in words what is wrong). The rules read only the photo's size and its technical measures.
+distribution on 1, spread 0, so it sorts below every judged photo and never among them. Frames with
+nothing in them, almost entirely black, white or one flat colour, are flagged and floored the same way:
+a model (a personal taste model above all) can score an empty frame anywhere, and no ranking may put
+one above a real photo. The rules read only the photo's size and its technical measures.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import numpy as np
 #: squeeze of the frame: below this, a photo's content is mostly upsampling).
 MIN_JUDGED_SIDE = 64
 TOO_SMALL = "too small to judge"
+#: A frame counts as empty only if even its brightest (darkest) 1% stays within a quarter of the tonal
+#: range of black (white): a moon or a star field on black keeps its lit part and is judged.
+EMPTY_RANGE = 0.25
 
 
 def too_small(width: int | None, height: int | None) -> bool:
@@ -26,9 +30,10 @@ def photo_flags(width: int | None, height: int | None, technical: dict | None) -
         return [f"{TOO_SMALL}: {width}x{height} px"]
     flags = []
     t = technical or {}
-    if t.get("shadows_clipped", 0.0) >= 0.95:
+    empty = t.get("dynamic_range", 1.0) < EMPTY_RANGE
+    if t.get("shadows_clipped", 0.0) >= 0.95 and empty:
         flags.append("almost entirely black")
-    elif t.get("highlights_clipped", 0.0) >= 0.95:
+    elif t.get("highlights_clipped", 0.0) >= 0.95 and empty:
         flags.append("almost entirely white")
     elif t and t.get("dynamic_range", 1.0) <= 0.03:
         flags.append("flat: almost no detail or tone")
@@ -42,10 +47,8 @@ def floor_distribution(n_bins: int = 10) -> np.ndarray:
     return out
 
 
-def apply_judgement_rules(sizes: list[tuple[int | None, int | None]], distributions: np.ndarray) -> np.ndarray:
-    """*distributions* with the rows of photos too small to judge replaced by :func:`floor_distribution`."""
-    out = np.array(distributions, dtype=np.float64, copy=True)
-    for i, (w, h) in enumerate(sizes):
-        if too_small(w, h):
-            out[i] = floor_distribution(out.shape[1])
-    return out
+def judged(flags: list[str], score: float, distribution) -> tuple[float, list[float]]:
+    """(score, distribution) as a record carries them: the model's, or the floor for a flagged photo."""
+    if not flags:
+        return score, distribution
+    return 1.0, floor_distribution(len(distribution)).tolist()
