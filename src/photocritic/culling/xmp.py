@@ -60,8 +60,34 @@ _WELL_KNOWN = {"x": NS_X, "rdf": NS_RDF, "xmp": NS_XMP, "photocritic": NS_PHOTOC
 
 # processing instructions (the xpacket wrapper), comments and blanks around the root element
 _OUTSIDE = r"(?:\s|<\?[^>]*\?>|<!--(?:(?!--).)*-->)*"
-_PROLOGUE = re.compile(r"\A" + _OUTSIDE, re.S)
-_EPILOGUE = re.compile(_OUTSIDE + r"\Z", re.S)
+_PROLOGUE = re.compile(r"\A" + _OUTSIDE, re.S)  # anchored and greedy: linear
+
+
+def _epilogue(text: str) -> str:
+    """The longest tail of *text* made of what ``_OUTSIDE`` matches (blanks, processing instructions,
+    comments): what ``re.search(_OUTSIDE + r"\\Z", text)`` finds, found from the end in linear time.
+    That search is unanchored and tries every start, so a long run of blanks in the body cost the
+    square of its length (a 150 KB run held the interpreter lock for minutes)."""
+    start = len(text)
+    while start:
+        last = text[start - 1]
+        if last.isspace():  # what \s matches in a str pattern
+            start -= 1
+        elif text.endswith("?>", 0, start):  # <?[^>]*?>: the leftmost "<?" after the previous ">"
+            previous = text.rfind(">", 0, start - 1)
+            opening = text.find("<?", previous + 1, start - 2)
+            if opening < 0:
+                break
+            start = opening
+        elif text.endswith("-->", 0, start):  # <!--(?:(?!--).)*-->: no "--" from the content to the closing "-"
+            dashes = text.rfind("--", 0, start - 2)
+            opening = next((p for p in (dashes - 3, dashes - 2) if p >= 0 and text.startswith("<!--", p)), -1)
+            if opening < 0 or opening + 7 > start:
+                break
+            start = opening
+        else:
+            break
+    return text[start:]
 
 _NEW_SIDECAR = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="photocritic">
@@ -345,7 +371,7 @@ def merge_rating_status(
     if set_label:
         _set(descriptions, rdf, NS_XMP, "Label", label or None)
     prologue = _PROLOGUE.match(text).group(0)
-    epilogue = _EPILOGUE.search(text).group(0)
+    epilogue = _epilogue(text)
     body = _serialise(root, _namespaces(text))
     data = (prologue + body + epilogue if (prologue or epilogue) else body + "\n").encode(encoding)
     if data == original:

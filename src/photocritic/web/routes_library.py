@@ -105,8 +105,10 @@ async def scan(request: Request) -> Progress:
     return _progress(library)
 
 
+# Handlers that build answers for every photo are plain functions: FastAPI runs them in its
+# threadpool, so a large library never holds up the event loop (and the other requests).
 @router.get("/photos", response_model=list[Photo], summary="Every photo in the library")
-async def photos(request: Request) -> list[dict]:
+def photos(request: Request) -> list[dict]:
     return [photo_json(p) for p in _library(request).photos()]
 
 
@@ -268,7 +270,7 @@ def _view(library: Library):
 
 
 @router.get("/groups", response_model=GroupsOut, summary="Culling groups, picks and decisions")
-async def groups(request: Request) -> dict:
+def groups(request: Request) -> dict:
     """Bursts and near-duplicate sets from the same code as `photocritic cull`, each with its pick,
     ranks and reasons, and the user's decisions. 409 until the first scoring pass is done."""
     library = _library(request)
