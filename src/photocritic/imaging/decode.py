@@ -136,20 +136,24 @@ def decode_for_model(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     draft_headroom: float = DRAFT_HEADROOM,
     keep_drafted: bool = False,
+    given=None,
 ) -> DecodedPhoto:
     """Decode *path* to oriented sRGB with its long side at most *long_side* pixels.
 
     *draft_headroom* (see :data:`DRAFT_HEADROOM`): 1 decodes JPEGs straight to the requested size,
     faster, for pixels that no measure reads (thumbnails, face and feature detection).
     *keep_drafted*: also return the pixels before the final resize (:attr:`DecodedPhoto.drafted`).
+    *given*: the photo already opened (and checked) by the caller, a binary file with a descriptor:
+    it is decoded from that open file and never reopened by name; *path* then only names it (its
+    extension picks the RAW decoder).
 
     Raises :class:`PhotoError` with a one-line reason for anything unreadable.
     """
     path = Path(path)
     try:
-        with open_regular(path) as stream:
+        with open_regular(path) if given is None else contextlib.nullcontext(given) as stream:
             if path.suffix.lower() in RAW_EXTENSIONS:
-                return _decode_raw(path, long_side, max_pixels, draft_headroom, keep_drafted)
+                return _decode_raw(path, long_side, max_pixels, draft_headroom, keep_drafted, given)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(stream) as image:
@@ -325,13 +329,16 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: float = DRAFT_HEADROOM, keep_drafted: bool = False) -> DecodedPhoto:
+def _decode_raw(
+    path: Path, long_side: int, max_pixels: int, draft_headroom: float = DRAFT_HEADROOM, keep_drafted: bool = False, given=None
+) -> DecodedPhoto:
     import rawpy
 
     try:
-        # by path, not the open stream: rawpy would read a file object whole into memory (a hostile
-        # multi-GB ".cr2"), while LibRaw reads a path as it needs; open_regular has checked the entry
-        with rawpy.imread(os.fspath(path)) as raw:
+        # by name, not the open stream: rawpy would read a file object whole into memory (a hostile
+        # multi-GB ".cr2"), while LibRaw reads a path as it needs; open_regular has checked the entry.
+        # A file the caller opened is named by its descriptor (/proc/self/fd/N: that open file, not the name again)
+        with rawpy.imread(os.fspath(path) if given is None else _descriptor_name(given)) as raw:
             flip = raw.sizes.flip
             try:
                 thumb = raw.extract_thumb()
@@ -345,7 +352,9 @@ def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: flo
         raise PhotoError("not a RAW format LibRaw can read") from None
     except (rawpy.LibRawError, OSError) as exc:
         raise PhotoError(f"unreadable RAW file: {_reason(exc)}") from None
-    taken_at, camera = _raw_capture_info(path)
+    if given is not None:
+        given.seek(0)
+    taken_at, camera = _raw_capture_info(path if given is None else given)
     orientation = _RAW_FLIP_TO_ORIENTATION.get(flip, 1)
     if thumb.format == rawpy.ThumbFormat.JPEG:
         with Image.open(io.BytesIO(thumb.data)) as preview:
@@ -358,7 +367,16 @@ def _decode_raw(path: Path, long_side: int, max_pixels: int, draft_headroom: flo
     return decoded
 
 
-def _raw_capture_info(path: Path) -> tuple[str | None, str | None]:
+def _descriptor_name(stream) -> str | object:
+    """A name that opens the very file *stream* has open (never its path again); the stream itself
+    where the system has no such names (rawpy then reads it into memory)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        if os.path.isdir(folder):
+            return f"{folder}/{stream.fileno()}"
+    return stream
+
+
+def _raw_capture_info(path) -> tuple[str | None, str | None]:
     """Most RAW formats are TIFF containers whose EXIF Pillow can read without decoding pixels."""
     try:
         with Image.open(path) as container:
@@ -367,9 +385,9 @@ def _raw_capture_info(path: Path) -> tuple[str | None, str | None]:
         return None, None
 
 
-def open_for_display(path: str | os.PathLike, long_side: int) -> Image.Image:
-    """An oriented sRGB PIL image for thumbnails and contact sheets."""
-    decoded = decode_for_model(path, long_side=long_side, draft_headroom=1.0)
+def open_for_display(path: str | os.PathLike, long_side: int, given=None) -> Image.Image:
+    """An oriented sRGB PIL image for thumbnails and contact sheets (*given*: as in :func:`decode_for_model`)."""
+    decoded = decode_for_model(path, long_side=long_side, draft_headroom=1.0, given=given)
     return Image.fromarray(decoded.pixels)
 
 

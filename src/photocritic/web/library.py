@@ -7,9 +7,11 @@ thumbnailed or written beside, whatever the request holds.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +37,58 @@ def resolve_inside(root: Path, candidate: str | os.PathLike) -> Path:
     if full != root and root not in full.parents:
         raise OutsideRoot(f"{candidate!s} is outside the library")
     return full
+
+
+def open_inside(root: Path, candidate: str | os.PathLike):
+    """*candidate*, opened once for reading: a regular file whose real path lies inside *root*.
+
+    Checked on the open descriptor, never again by name, so a photo swapped for a symlink (or a
+    folder swapped for a link out of the library) between the check and the read is refused
+    instead of served: the real path is opened with O_NOFOLLOW (a link there now fails), then
+    ``fstat`` says it is a regular file and the kernel's name for the descriptor
+    (``/proc/self/fd/N``; elsewhere the resolved path, with the same device and inode) lies inside
+    *root*. Decode from the returned file; never reopen the photo by name."""
+    root = root.resolve()
+    try:
+        real = resolve_inside(root, candidate)
+    except OSError as exc:  # e.g. a link replaced by a file while it was being read
+        raise PhotoError(f"cannot read file: {exc.strerror or exc}") from None
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the last component became a link since it was resolved
+            raise OutsideRoot(f"{candidate!s} was replaced by a link") from None
+        raise PhotoError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PhotoError("not a regular file: not read")
+        if info.st_size == 0:
+            raise PhotoError("empty file (0 bytes)")
+        opened = _descriptor_path(fd, real, info)
+        if opened is None or (opened != root and root not in opened.parents):
+            raise OutsideRoot(f"{candidate!s} is outside the library")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _descriptor_path(fd: int, real: Path, info: os.stat_result) -> Path | None:
+    """Where the open file *fd* lies, or None if that cannot be told (then it is not served)."""
+    try:
+        where = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # no /proc: the name resolved again must still be the open file
+        try:
+            again = os.lstat(real.resolve())
+        except OSError:
+            return None
+        return real.resolve() if (again.st_dev, again.st_ino) == (info.st_dev, info.st_ino) else None
+    if not where.startswith("/") or where.endswith(" (deleted)"):
+        return None
+    return Path(where)
 
 
 def photo_id(relative: str) -> str:
@@ -178,18 +232,16 @@ class Library:
     # -- thumbnails ------------------------------------------------------------------------
     def thumbnail(self, photo: LibraryPhoto, long_side: int) -> bytes:
         """A JPEG of the photo, oriented, long side *long_side*; cached in memory, never written to disk."""
-        try:
-            stat = photo.path.stat()
-        except OSError as exc:
-            raise PhotoError(f"cannot read file: {exc.strerror or exc}") from None
-        key = (photo.id, stat.st_size, stat.st_mtime_ns, long_side)
-        with self._thumb_lock:
-            cached = self._thumbs.get(key)
-            if cached is not None:
-                self._thumbs.move_to_end(key)
-                return cached
-        resolve_inside(self.root, photo.path)  # the file may have been replaced by a symlink since listing
-        image = open_for_display(photo.path, long_side)
+        # opened once and checked on the descriptor: the file may have been swapped for a symlink since listing
+        with open_inside(self.root, photo.path) as stream:
+            info = os.fstat(stream.fileno())
+            key = (photo.id, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, long_side)
+            with self._thumb_lock:
+                cached = self._thumbs.get(key)
+                if cached is not None:
+                    self._thumbs.move_to_end(key)
+                    return cached
+            image = open_for_display(photo.path, long_side, given=stream)
         out = io.BytesIO()
         image.save(out, "JPEG", quality=82, optimize=True)
         data = out.getvalue()
@@ -230,4 +282,4 @@ class _RecordingScorer:
         self._scorer.close()
 
 
-__all__ = ["Library", "LibraryPhoto", "OutsideRoot", "ScanProgress", "photo_id", "resolve_inside"]
+__all__ = ["Library", "LibraryPhoto", "OutsideRoot", "ScanProgress", "open_inside", "photo_id", "resolve_inside"]

@@ -6,10 +6,12 @@ so one screen pixel is one photo pixel.
 """
 from __future__ import annotations
 
-import functools
 import io
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -42,9 +44,11 @@ def sharpest_point(grey: np.ndarray, cells: int = 8) -> tuple[float, float]:
     return where
 
 
-def loupe_crop(path, width: int = 720, height: int = 540, faces: bool = True) -> LoupeCrop:
-    """A ``width`` x ``height`` JPEG at 100%, centred on the largest face or the sharpest region."""
-    full = decode_for_model(path, long_side=1 << 16, draft_headroom=1.0)  # the decoder's pixel limit still holds
+def loupe_crop(path, width: int = 720, height: int = 540, faces: bool = True, given=None) -> LoupeCrop:
+    """A ``width`` x ``height`` JPEG at 100%, centred on the largest face or the sharpest region
+    (*given*: the photo already opened, as in :func:`decode_for_model`)."""
+    # the decoder's pixel limit still holds
+    full = decode_for_model(path, long_side=1 << 16, draft_headroom=1.0, given=given)
     pixels = full.pixels
     H, W = pixels.shape[:2]
     small = np.asarray(Image.fromarray(pixels).reduce(max(1, max(H, W) // FACE_LONG_SIDE)))
@@ -68,12 +72,29 @@ def loupe_crop(path, width: int = 720, height: int = 540, faces: bool = True) ->
     return LoupeCrop(out.getvalue(), focus, round(scale, 3), x, y)
 
 
-@functools.lru_cache(maxsize=32)
-def _cached(path: str, size: int, mtime_ns: int, width: int, height: int) -> LoupeCrop:
-    return loupe_crop(path, width, height)
+_CACHE: OrderedDict[tuple, LoupeCrop] = OrderedDict()
+_CACHE_SIZE = 32
+_CACHE_LOCK = threading.Lock()
 
 
-def cached_loupe(path, width: int = 720, height: int = 540) -> LoupeCrop:
-    """:func:`loupe_crop`, remembered for the last photos viewed (review goes back and forth)."""
-    stat = os.stat(path)
-    return _cached(str(path), stat.st_size, stat.st_mtime_ns, width, height)
+def cached_loupe(root, path, width: int = 720, height: int = 540) -> LoupeCrop:
+    """:func:`loupe_crop` of a photo of the library at *root*, remembered for the last photos viewed
+    (review goes back and forth). The photo is opened once, checked on its descriptor
+    (:func:`open_inside`) and decoded from that open file: a photo swapped for a link out of the
+    library is refused (:class:`OutsideRoot`), never cropped."""
+    from photocritic.web.library import open_inside
+
+    with open_inside(Path(root), path) as stream:
+        info = os.fstat(stream.fileno())
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, width, height)
+        with _CACHE_LOCK:
+            crop = _CACHE.get(key)
+            if crop is not None:
+                _CACHE.move_to_end(key)
+                return crop
+        crop = loupe_crop(path, width, height, given=stream)
+    with _CACHE_LOCK:
+        _CACHE[key] = crop
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return crop

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from photocritic.imaging import PhotoError
 from photocritic.web.engine import technical_reasons
-from photocritic.web.library import Library, OutsideRoot, resolve_inside
+from photocritic.web.library import Library, OutsideRoot
 from photocritic.web.security import csrf_scheme
 from photocritic.writers import printable
 
@@ -165,8 +165,7 @@ async def loupe(
     if found is None:
         raise HTTPException(404, "no such photo in this library")
     try:
-        resolve_inside(library.root, found.path)
-        crop = await run_in_threadpool(cached_loupe, found.path, width, height)
+        crop = await run_in_threadpool(cached_loupe, library.root, found.path, width, height)
     except OutsideRoot:
         raise HTTPException(404, "no such photo in this library") from None
     except (PhotoError, OSError) as exc:

@@ -1,0 +1,125 @@
+"""A library photo flipped between itself and a symlink to a file outside the library while a real
+server serves its loupe crops and thumbnails: nothing of the outside file is ever served."""
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from photocritic.web.library import OutsideRoot, open_inside
+from tests.reliability.conftest import SRC
+
+CROPS = 400
+
+
+def tinted(source: Path, target: Path, red: bool) -> None:
+    """The real photo, tinted blue (inside the library) or red (outside), so any crop says which it is."""
+    with Image.open(source) as image:
+        image = image.convert("RGB")
+        image.thumbnail((900, 900))
+    pixels = np.asarray(image).astype(np.float32)
+    weights = np.array([1.0, 0.6, 0.25] if red else [0.25, 0.6, 1.0], np.float32)
+    Image.fromarray((pixels * weights).astype(np.uint8)).save(target, "JPEG", quality=92)
+
+
+def is_red(jpeg: bytes) -> bool:
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).reshape(-1, 3).mean(axis=0)
+    return bool(pixels[0] > pixels[2])
+
+
+def test_a_photo_swapped_for_a_symlink_is_never_served_from_outside(tmp_path, real_jpeg):
+    from tests.web.conftest import LiveServer
+
+    library, outside = tmp_path / "library", tmp_path / "outside"
+    (library / ".keep").mkdir(parents=True)
+    outside.mkdir()
+    photo = library / "photo.jpg"
+    tinted(real_jpeg, photo, red=False)
+    os.link(photo, library / ".keep" / "photo.jpg")  # the same file, to put back (a hidden folder is not listed)
+    tinted(real_jpeg, outside / "private.jpg", red=True)
+    catalog = tmp_path / "catalog.sqlite"
+    env = {**os.environ, "PYTHONPATH": SRC, "PHOTOCRITIC_CATALOG": str(catalog), "PYTHONUNBUFFERED": "1"}
+    server = LiveServer([str(library), "--catalog", str(catalog)], env)
+    stop = threading.Event()
+    flips = 0
+
+    def flip() -> None:  # photo.jpg: the photo, then a link out, then the photo again, ... each an atomic rename
+        nonlocal flips
+        while not stop.is_set():
+            os.symlink(outside / "private.jpg", library / ".link")
+            os.replace(library / ".link", photo)
+            os.link(library / ".keep" / "photo.jpg", library / ".back")
+            os.replace(library / ".back", photo)
+            flips += 1
+
+    try:
+        http = httpx.Client(base_url=server.url, timeout=60)
+        deadline = time.monotonic() + 300
+        while (state := http.get("/api/library/status").json()["state"]) != "ready":
+            assert state != "error" and time.monotonic() < deadline, state
+            time.sleep(0.3)
+        (pid,) = [p["id"] for p in http.get("/api/library/photos").json()]
+
+        def get(kind: str, url: str, params: dict) -> tuple[str, int | str, bool]:
+            try:
+                answer = http.get(url, params=params)
+            except httpx.HTTPError as exc:  # counted, so that every crop is accounted for
+                return kind, type(exc).__name__, False
+            return kind, answer.status_code, answer.status_code == 200 and is_red(answer.content)
+
+        def crop(i: int) -> tuple[tuple, tuple]:
+            # a new width each time: no answer comes from the cache of an earlier one
+            return (
+                get("loupe", f"/api/library/photos/{pid}/loupe", {"width": 64 + i, "height": 64}),
+                get("thumbnail", f"/api/library/photos/{pid}/thumbnail", {"size": (160, 320, 640)[i % 3]}),
+            )
+
+        flipper = threading.Thread(target=flip, daemon=True)
+        flipper.start()
+        with ThreadPoolExecutor(4) as pool:
+            answers = [a for pair in pool.map(crop, range(CROPS)) for a in pair]
+    finally:
+        stop.set()
+        server.stop()
+    loupes = [a for a in answers if a[0] == "loupe"]
+    outside_crops = sum(a[2] for a in loupes)
+    outside_thumbs = sum(a[2] for a in answers if a[0] == "thumbnail")
+    served = sum(a[1] == 200 for a in loupes)
+    refused = sum(a[1] in (404, 415) for a in loupes)
+    print(f"{flips} flips; loupe: {served} served, {refused} refused, {outside_crops} of the outside file; "
+          f"thumbnails of the outside file: {outside_thumbs}")
+    assert outside_crops == 0 and outside_thumbs == 0, (outside_crops, outside_thumbs)
+    assert served + refused == CROPS, sorted({str(a[1]) for a in answers})
+    assert served > 0 and flips > CROPS  # the race was run: crops of the photo itself came back
+    assert "Traceback" not in "".join(server.log)
+
+
+def test_open_inside_refuses_links_folders_and_fifos_on_the_open_file(tmp_path, real_jpeg):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (root / "sub" / "a.jpg").write_bytes(real_jpeg.read_bytes())
+    (outside / "a.jpg").write_bytes(b"private")
+    os.symlink(root / "sub" / "a.jpg", root / "alias.jpg")  # a link that stays inside is fine
+    with open_inside(root, root / "alias.jpg") as stream:
+        assert stream.read(2) == b"\xff\xd8"
+    os.symlink(outside / "a.jpg", root / "out.jpg")
+    os.mkfifo(root / "fifo.jpg")
+    with pytest.raises(OutsideRoot):
+        open_inside(root, root / "out.jpg")
+    from photocritic.imaging import PhotoError
+
+    with pytest.raises(PhotoError):
+        open_inside(root, root / "fifo.jpg")  # never blocks
+    (root / "sub").rename(root / "was-sub")
+    os.symlink(outside, root / "sub")  # a folder swapped for a link out
+    with pytest.raises(OutsideRoot):
+        open_inside(root, root / "sub" / "a.jpg")
