@@ -100,3 +100,92 @@ def test_the_cli_undo_refuses_a_forged_journal(tmp_path, cli_env):
     done = cli(["cull", "--undo", str(forged)], cli_env, timeout=120)
     assert done.returncode == 2 and b"signature" in done.stderr and b"Traceback" not in done.stderr
     assert victim.read_bytes() == b"years of work" and not os.path.exists(tmp_path / "gone.pdf")
+
+
+# Each child moves the photos of its own card into the shared rejects folder, all starting in the
+# same second (the old journals were named by the second, and written over one another).
+_MOVE_AT = """
+import sys, time
+from photocritic.culling.moves import move_rejects
+start, card, rejects = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+photos = sorted(p for p in __import__("os").listdir(card) if p.endswith(".jpg"))
+while time.time() < start:
+    time.sleep(0.001)
+result = move_rejects([f"{card}/{p}" for p in photos], rejects)
+print(result.journal)
+"""
+
+
+@pytest.mark.parametrize("runs", [2, 10])
+def test_parallel_runs_into_one_folder_each_keep_an_undo_for_every_move(tmp_path, runs):
+    import math
+    import subprocess
+    import sys
+    import time
+
+    from tests.reliability.conftest import SRC
+
+    rejects = tmp_path / "rejects"
+    cards = []
+    for run in range(runs):  # every card names its photos alike: IMG_0001.jpg, ... (and a sidecar)
+        card = tmp_path / f"card{run}"
+        for n in range(1, 4):
+            make(card / f"IMG_{n:04d}.jpg", f"card {run} photo {n}".encode())
+        make(card / "IMG_0001.xmp", f"card {run} sidecar".encode())
+        cards.append(card)
+    before = {p: p.read_bytes() for card in cards for p in card.iterdir()}
+    start = math.ceil(time.time()) + 2.05  # just after a whole second: all runs start within it
+    env = {**os.environ, "PYTHONPATH": SRC}
+    children = [
+        subprocess.Popen([sys.executable, "-c", _MOVE_AT, str(start), str(card), str(rejects)], env=env, stdout=subprocess.PIPE, text=True)
+        for card in cards
+    ]
+    journals = [child.communicate(timeout=120)[0].strip() for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert len(set(journals)) == runs, journals  # one journal each, one undo command each
+    assert len(list(rejects.iterdir())) == len(before) + runs  # every photo and sidecar, and the journals
+    assert sorted(p.read_bytes() for p in rejects.iterdir() if p.suffix != ".json") == sorted(before.values())
+    undone = sum(undo_moves(journal).moved for journal in journals)
+    print(f"{runs} parallel runs: {len(set(journals))} journals, {undone} of {len(before)} moves undone")
+    assert undone == len(before)
+    assert {p: p.read_bytes() for card in cards for p in card.iterdir()} == before
+    assert sorted(p.suffix for p in rejects.iterdir()) == [".json"] * runs
+
+
+def test_two_parallel_culls_print_two_undo_commands_that_each_put_everything_back(tmp_path, cli_env, real_jpeg):
+    """Through the CLI: two `cull --move-rejects` runs at once, into one folder, on two cards whose
+    photos share names; each prints its own `--undo` command, and each puts back all of its rejects."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from tests.reliability.conftest import SRC
+
+    cards = [tmp_path / "card_a", tmp_path / "card_b"]
+    for k, card in enumerate(cards):
+        card.mkdir()
+        shutil.copy(real_jpeg, card / "IMG_0001.jpg")  # the same frame twice: one pick, one reject
+        shutil.copy(real_jpeg, card / "IMG_0002.jpg")
+        Image.open(real_jpeg).convert("RGB").rotate(180 * k).save(card / "IMG_0003.jpg")
+    before = {p: p.read_bytes() for card in cards for p in card.iterdir()}
+    rejects = tmp_path / "rejects"
+    env = {**os.environ, "PYTHONPATH": SRC, "LANG": "C.UTF-8", **cli_env}
+    runs = [
+        subprocess.Popen([sys.executable, "-m", "photocritic", "cull", str(card), "--move-rejects", str(rejects), "-f", "jsonl"],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for card in cards
+    ]
+    errors = [run.communicate(timeout=600)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors
+    commands = [line.split("undo with: ", 1)[1] for err in errors for line in err.splitlines() if "undo with: " in line]
+    assert len(commands) == 2 and commands[0] != commands[1], errors
+    moved = len([p for p in rejects.iterdir() if p.suffix != ".json"])
+    assert moved >= 2
+    for command in commands:
+        done = subprocess.run([sys.executable, "-m", "photocritic", *shlex.split(command)[1:]], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert {p: p.read_bytes() for card in cards for p in card.iterdir()} == before
+    assert [p.suffix for p in rejects.iterdir()] == [".json", ".json"]

@@ -1,6 +1,7 @@
 """`photocritic cull`: group bursts and near-duplicates, pick the best of each, hand the picks on."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def cull_command(
     check_output_folder(report, "--report")
     check_output_folder(move_rejects, "--move-rejects")
     check_output_file(journal, "--journal", example="moves.json")
+    if journal is not None and os.path.lexists(journal.expanduser()):
+        raise usage_error(f"--journal {str(journal)!r} exists (the undo of an earlier run?); give a new name, or leave it out")
     from photocritic.culling import GroupingConfig, cull_records
     from photocritic.models.zoo import ModelError
     from photocritic.scoring import Scorer
@@ -125,7 +128,10 @@ def cull_command(
         from photocritic.culling.moves import move_rejects as do_move
 
         rejects = [r["path"] for r in records if r["pick"] is False]
-        moved = do_move(rejects, move_rejects, journal)
+        try:
+            moved = do_move(rejects, move_rejects, journal)
+        except FileExistsError:  # created since the check above; nothing has moved
+            raise usage_error(f"--journal {str(journal)!r} exists (the undo of an earlier run?); give a new name, or leave it out") from None
         problems += len(moved.skipped)
         for line in moved.skipped:
             print(f"photocritic: not moved: {line}", file=sys.stderr)

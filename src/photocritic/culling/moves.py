@@ -117,8 +117,35 @@ def _signature(data: dict) -> str:
     return hmac.new(_key(), message, hashlib.sha256).hexdigest()
 
 
+def create_journal(folder: Path, data: dict) -> Path:
+    """Write a new journal under a name no other run can have: the time, this process's id and a
+    random part, created with O_EXCL (never replacing a journal, whose undo would be lost)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    while True:
+        path = folder / f"photocritic-cull-{stamp}-{os.getpid()}-{secrets.token_hex(3)}.json"
+        try:
+            _write_new(path, data)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _write_new(path: Path, data: dict) -> None:
+    """Write *path*, which must not exist (FileExistsError otherwise; a journal is never replaced)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=1, ensure_ascii=False)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
 def write_journal(path: Path, data: dict) -> None:
-    """Atomically (temp file + rename) write the journal."""
+    """Atomically (temp file + rename) rewrite this run's own journal."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -129,23 +156,38 @@ def write_journal(path: Path, data: dict) -> None:
 
 
 def _move(source: Path, target: Path) -> None:
-    if os.path.lexists(target):
-        raise FileExistsError(str(target))
+    """Move *source* to *target*, never replacing anything there (FileExistsError: another run may
+    have taken the name since it was planned)."""
     try:
         os.link(source, target)  # same file system: atomic, and never replaces target
+    except FileExistsError:
+        raise
+    except OSError:  # another file system, or one without hard links: copy into a new file
+        _copy_new(source, target)
+    try:
         os.unlink(source)
     except OSError:
-        if os.path.lexists(target) and _same(source, target):
-            os.unlink(source)
-            return
-        shutil.move(str(source), str(target))
+        os.unlink(target)  # the file stays where it was, once
+        raise
+
+
+def _copy_new(source: Path, target: Path) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with open(source, "rb") as reading, os.fdopen(fd, "wb") as writing:
+            shutil.copyfileobj(reading, writing)
+            writing.flush()
+            os.fsync(writing.fileno())
+        shutil.copystat(source, target, follow_symlinks=False)
+    except BaseException:
+        os.unlink(target)
+        raise
 
 
 def move_rejects(photos: list[str | os.PathLike], folder: str | os.PathLike, journal: str | os.PathLike | None = None) -> MoveResult:
     """Move *photos* (and their XMP sidecars) into *folder*; journal to *journal* (default: inside *folder*)."""
     folder = Path(folder).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    journal_path = Path(journal).expanduser().resolve() if journal else folder / f"photocritic-cull-{time.strftime('%Y%m%d-%H%M%S')}.json"
     taken: set[str] = set()
     entries = []
     skipped: list[str] = []
@@ -171,13 +213,29 @@ def move_rejects(photos: list[str | os.PathLike], folder: str | os.PathLike, jou
             entries.append({"from": str(source), "to": str(target), "status": "planned", "photo": str(photo), "identity": identity})
     data = {"version": JOURNAL_VERSION, "tool": "photocritic cull --move-rejects", "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "folder": str(folder), "moves": entries}
     data["signature"] = _signature(data)
-    write_journal(journal_path, data)
+    if journal:
+        journal_path = Path(journal).expanduser().resolve()
+        journal_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_new(journal_path, data)
+    else:
+        journal_path = create_journal(folder, data)
     result = MoveResult(journal_path, skipped=skipped)
-    for entry in entries:
+    for i, entry in enumerate(entries):
         try:
             if _identity(Path(entry["from"])) != entry["identity"]:
                 raise OSError(0, "changed since it was listed")
-            _move(Path(entry["from"]), Path(entry["to"]))
+            while True:
+                try:
+                    _move(Path(entry["from"]), Path(entry["to"]))
+                    break
+                except FileExistsError:
+                    # another run into this folder took the name since it was planned: the next free
+                    # one (for the photo and its sidecars alike), in the journal before the file moves
+                    group = [e for e in entries[i:] if e["photo"] == entry["photo"]] if entry["from"] == entry["photo"] else [entry]
+                    for moving, target in zip(group, _free_names(folder, [Path(e["from"]).name for e in group], taken)):
+                        moving["to"] = str(target)
+                    data["signature"] = _signature(data)
+                    write_journal(journal_path, data)
             entry["status"] = "moved"
             result.moved += 1
         except OSError as exc:
@@ -248,4 +306,4 @@ def undo_moves(journal: str | os.PathLike) -> MoveResult:
     return result
 
 
-__all__ = ["MoveResult", "move_rejects", "undo_moves", "write_journal"]
+__all__ = ["MoveResult", "create_journal", "move_rejects", "undo_moves", "write_journal"]
