@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from photocritic.web.engine import technical_reasons
+from photocritic.reasons import record_reasons, technical_reasons
 from tests.cli.test_errors_and_help import run_cli
 
 PHOTOS = ["Oppo R7 Plus.jpg", "Apple iPhone 4.jpg", "Canon EOS 1000D.jpg"]
@@ -42,8 +42,7 @@ def test_table_names_photos_relative_to_their_shared_folder_with_reasons(tree, r
 
 def test_explain_adds_the_web_apps_reasons_to_each_record(records):
     for record in records:
-        expected = [n["text"] for n in technical_reasons(record["technical"])]
-        assert record["reasons"] == expected
+        assert record["reasons"] == record_reasons(record)
     assert any(r["reasons"] for r in records)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from photocritic.imaging import PHOTO_EXTENSIONS, PhotoError, decode_for_model
 from photocritic.models.backbone import BACKBONES
 from photocritic.models.zoo import ScoringModel, load_model
+from photocritic.reasons import technical_reasons  # noqa: F401 (its old home: still importable from here)
 from photocritic.scoring import PreparedPhoto, backbone_network, embed_prepared, prepare_decoded, score_rows
 
 #: Uploads larger than this many pixels are refused before decoding (the page sends ~1.5 MP).
@@ -126,67 +127,6 @@ class UploadScorer:
         self._queue.put(None)
         self._worker.join(timeout=30)
         shutil.rmtree(self._tmpdir, ignore_errors=True)
-
-
-def technical_reasons(technical: dict | None) -> list[dict]:
-    """Plain-language notes on the technical measures, worst first: [{"level", "text"}].
-
-    level is "bad", "warn" or "good". Thresholds are on the decoded working image (long side 512),
-    the scale every measure is computed on.
-    """
-    if not technical:
-        return []
-    t = technical
-    notes: list[tuple[int, str, str]] = []  # (order, level, text)
-
-    def add(level: str, text: str) -> None:
-        notes.append(({"bad": 0, "warn": 1, "good": 2}[level], level, text))
-
-    # thresholds sit near the 5th/10th and 90th/95th percentiles of ../shared/data/photos (everyday photos)
-    ev = t.get("exposure_ev", 0.0)
-    if ev <= -2.0:
-        add("bad", f"underexposed by about {abs(ev):.1f} stops")
-    elif ev <= -1.0:
-        add("warn", f"on the dark side ({ev:+.1f} EV)")
-    elif ev >= 1.3:
-        add("bad", f"overexposed by about {ev:.1f} stops")
-    elif ev >= 0.6:
-        add("warn", f"on the bright side ({ev:+.1f} EV)")
-    else:
-        add("good", f"well exposed ({ev:+.1f} EV)")
-    hi = t.get("highlights_clipped", 0.0)
-    if hi >= 0.05:
-        add("bad" if hi >= 0.15 else "warn", f"{hi:.0%} of the frame is blown-out highlights")
-    lo = t.get("shadows_clipped", 0.0)
-    if lo >= 0.08:
-        add("bad" if lo >= 0.25 else "warn", f"{lo:.0%} of the frame is crushed to black")
-    peak = t.get("sharpness_peak", 0.0)
-    if peak < 2.0:
-        add("bad", "nothing in the frame is sharp (blur or missed focus)")
-    elif peak < 2.5:
-        add("warn", "soft: even the sharpest part lacks fine detail")
-    else:
-        add("good", "sharp where it matters")
-    if t.get("subject_isolation", 0.0) >= 1.0 and peak >= 2.5:
-        add("good", "the subject stands out from a softer background")
-    contrast = t.get("contrast", 0.0)
-    if contrast < 0.11:
-        add("warn", "flat, low contrast")
-    elif contrast > 0.33:
-        add("warn", "very high contrast")
-    noise = t.get("noise", 0.0)
-    if noise >= 6:
-        add("bad" if noise >= 10 else "warn", f"visible noise (sigma {noise:.1f} levels)")
-    saturation = t.get("saturation", 0.0)
-    if t.get("colour_cast", 0.0) >= 0.45 and saturation < 0.45:
-        add("warn", "a colour cast (check the white balance)")
-    colorfulness = t.get("colorfulness", 0.0)
-    if colorfulness >= 70:
-        add("good", "rich, saturated colour")
-    elif colorfulness < 10 and saturation < 0.08:
-        add("warn", "almost no colour (or black and white)")
-    notes.sort(key=lambda n: n[0])
-    return [{"level": level, "text": text} for _, level, text in notes]
 
 
 __all__ = ["UploadScorer", "technical_reasons", "DEFAULT_UPLOAD_MAX_PIXELS"]

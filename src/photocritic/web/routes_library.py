@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from photocritic.imaging import PhotoError
-from photocritic.web.engine import technical_reasons
+from photocritic.reasons import photo_notes
 from photocritic.web.library import Library, OutsideRoot
 from photocritic.web.security import csrf_scheme
 from photocritic.writers import printable
@@ -66,9 +66,11 @@ def photo_json(photo) -> dict:
         "relative_path": printable(photo.relative),
         "score": record.get("score"),
         "score_std": record.get("score_std"),
+        "quality_score": record.get("quality_score"),
+        "aesthetic_score": record.get("aesthetic_score"),
         "distribution": record.get("distribution"),
         "technical": record.get("technical"),
-        "reasons": technical_reasons(record.get("technical")),
+        "reasons": photo_notes(record),
         "taken_at": record.get("taken_at"),
         "camera": record.get("camera"),
         "width": record.get("width"),

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from photocritic.imaging import PhotoError
-from photocritic.web.engine import technical_reasons
+from photocritic.reasons import photo_notes
 from photocritic.web.security import csrf_scheme
 
 router = APIRouter(prefix="/api", tags=["score"])
@@ -27,6 +27,8 @@ class ScoreResult(BaseModel):
     name: str = Field(description="the uploaded file's name, as sent (display only)")
     score: float | None = Field(None, description="mean rating on the 1-10 scale")
     score_std: float | None = None
+    quality_score: float | None = Field(None, description="technical quality as people rate it, 1-10 (null if the model gives none)")
+    aesthetic_score: float | None = Field(None, description="appeal as AVA's voters rate it, 1-10 (null if the model gives none)")
     distribution: list[float] | None = Field(None, description="10 probabilities for ratings 1..10")
     technical: dict[str, float] | None = None
     reasons: list[Reason] = []
@@ -177,9 +179,11 @@ async def score_uploads(
             name=name,
             score=record["score"],
             score_std=record["score_std"],
+            quality_score=record.get("quality_score"),
+            aesthetic_score=record.get("aesthetic_score"),
             distribution=record["distribution"],
             technical=record["technical"],
-            reasons=technical_reasons(record["technical"]),
+            reasons=photo_notes(record),
             width=record["width"],
             height=record["height"],
             taken_at=record["taken_at"],
