@@ -90,26 +90,49 @@ def write_csv(records: Iterable[dict], stream: IO[str], columns: Sequence[str] |
     stream.flush()
 
 
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "" if value is None else printable(str(value))
+
+
+#: The narrowest the why column may get before an optional column is left out for it.
+WHY_MIN = 30
+
+
 def render_table(records: Sequence[dict], columns: Sequence[tuple[str, str]], stream: IO[str], title: str = "",
-                 no_wrap: Sequence[str] = ()) -> None:
-    """A rich table: *columns* is (record key, heading); keys in *no_wrap* keep their cells on one line."""
+                 no_wrap: Sequence[str] = (), optional: Sequence[str] = (), width: int | None = None) -> None:
+    """A rich table as wide as the terminal (*width*; default: the terminal's, else ``$COLUMNS``, else 80).
+
+    *columns* is (record key, heading); keys in *no_wrap* keep their cells on one line, except ``name``
+    (the photo's), which takes at most a third of the width and folds beyond it; the last
+    column folds its text and gets the room that is left. Where it would get less than :data:`WHY_MIN`,
+    the *optional* columns are left out, first named first, so no line is ever wider than the terminal.
+    """
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(file=stream, width=width)
+    width = console.width
+    cells = [[_cell(record.get(key)) for key, _ in columns] for record in records]
+    natural = [max([len(heading)] + [len(row[k]) for row in cells]) for k, (_, heading) in enumerate(columns)]
+    name_cap = max(12, width // 3)
+    kept = list(range(len(columns)))
+
+    def fixed_width() -> int:
+        # each column costs its content plus 3 (padding and a border); the last one is the flexible one
+        return sum((min(natural[k], name_cap) if columns[k][0] == "name" else natural[k]) + 3 for k in kept[:-1]) + 4
+
+    for key in optional:
+        if width - fixed_width() >= min(WHY_MIN, natural[kept[-1]]):
+            break
+        kept = [k for k in kept if columns[k][0] != key]
     table = Table(title=title or None, show_lines=False)
-    for _, heading in columns:
-        table.add_column(heading, overflow="fold")
-    for (key, _), column in zip(columns, table.columns):
-        column.no_wrap = key in no_wrap
-    for record in records:
-        cells = []
-        for key, _ in columns:
-            value = record.get(key)
-            if isinstance(value, float):
-                cells.append(f"{value:.2f}")
-            elif value is None:
-                cells.append("")
-            else:
-                cells.append(printable(str(value)))
-        table.add_row(*cells)
-    Console(file=stream, width=max(100, Console().width)).print(table)
+    for k in kept:
+        key, heading = columns[k]
+        # a name longer than its share folds inside its cell: never cut, a photo must stay findable
+        capped = key == "name"
+        table.add_column(heading, overflow="fold", no_wrap=key in no_wrap and not capped, max_width=name_cap if capped else None)
+    for row in cells:
+        table.add_row(*(row[k] for k in kept))
+    console.print(table)

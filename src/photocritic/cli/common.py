@@ -148,7 +148,10 @@ def output_stream(output: Path | None) -> Iterator[IO[str]]:
 
 @contextlib.contextmanager
 def progress_bar(description: str, enabled: bool = True):
-    """A rich progress bar on stderr when it is a terminal; yields an (done, total) callback."""
+    """A rich progress bar on stderr when it is a terminal; yields a (done, total[, phase]) callback.
+
+    A *phase* other than the current one (culling: "grouping look-alikes", "ranking", ...) restarts the
+    bar under that name, so every step that takes a while shows that it is moving."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
@@ -165,7 +168,9 @@ def progress_bar(description: str, enabled: bool = True):
     ) as progress:
         task = progress.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
+        def update(done: int, total: int, phase: str | None = None) -> None:
+            if phase is not None and phase != progress.tasks[0].description:
+                progress.reset(task, description=phase)
             progress.update(task, completed=done, total=total)
 
         yield update

@@ -105,15 +105,18 @@ def cull_command(
     if not files:
         raise usage_error("no photos found (folders are read one level deep unless you pass --recursive)")
     config = GroupingConfig(similarity=similarity, time_similarity=time_similarity, time_gap=time_gap, hash_distance=hash_distance)
-    try:
-        scorer = Scorer(model, catalog=catalog, use_catalog=not no_cache)
-    except ModelError as exc:
-        raise usage_error(str(exc)) from None
-    try:
-        with progress_bar("culling", enabled=not quiet) as progress:
+    # the bar is up before the model loads, and names each step after scoring (grouping, faces, ranking)
+    with progress_bar("loading the model", enabled=not quiet) as progress:
+        try:
+            scorer = Scorer(model, catalog=catalog, use_catalog=not no_cache)
+        except ModelError as exc:
+            raise usage_error(str(exc)) from None
+        if progress:
+            progress(0, len(files), "scoring")
+        try:
             records = cull_records(scorer, files, config, faces=not no_faces, use_hash=not no_hash, progress=progress, use_matching=not no_matching)
-    finally:
-        scorer.close()
+        finally:
+            scorer.close()
 
     problems = 0
     if xmp:
@@ -166,7 +169,8 @@ def _emit(records: list[dict], format: str, output: Path | None) -> None:
                     "why": "; ".join(r["reasons"]),
                     "group": r["group"] if (r["group_size"] or 0) > 1 else (r["group"] and "-"),
                 }
-                for r in records
+                # groups of look-alikes first: they are what a cull is for; singles and failures after
+                for r in sorted(records, key=lambda r: (r["group_size"] or 0) <= 1)
             ]
             render_table(rows, TABLE_COLUMNS, stream, title="photocritic cull", no_wrap=("name", "group", "rank", "score"))
 

@@ -20,6 +20,7 @@ from photocritic.cli.common import (
     usage_error,
 )
 from photocritic.library.scan import PathArgumentError, find_photos
+from photocritic.reasons import judgement, record_reasons
 from photocritic.writers import FORMATS, render_table, write_csv, write_jsonl
 
 SCORE_EPILOG = """
@@ -65,15 +66,13 @@ TABLE_COLUMNS = [
 SORT_KEYS = ("score", "name", "time")
 
 
-def reasons_of(record: dict) -> list[str]:
-    """The web app's plain-language notes on the technical measures, worst first."""
-    from photocritic.web.engine import technical_reasons
-
-    return [note["text"] for note in technical_reasons(record.get("technical"))]
-
-
-def short_reason(reasons: list[str], explain: bool) -> str:
-    return "; ".join(reasons if explain else reasons[:2])
+def why(record: dict, explain: bool) -> str:
+    """The why column: the model's quality and appeal when it gives them, then the two main reasons
+    (every reason with --explain), in the web app's words."""
+    if record["error"] is not None:
+        return f"failed: {record['error']}"
+    reasons = record_reasons(record)
+    return "; ".join(filter(None, [judgement(record), *(reasons if explain else reasons[:2])]))
 
 
 def sort_records(records: list[dict], key: str, names: dict[str, str]) -> list[dict]:
@@ -123,50 +122,54 @@ def score_command(
     ray = ray or bool(ray_address)
     if parquet is not None and not ray:
         raise usage_error("--parquet needs --ray")
-    try:
-        if ray:
-            from photocritic.cli.ray_options import make_ray_scorer
-
-            scorer = make_ray_scorer(model, ray_address, catalog, not no_cache, parquet, batch_size, workers)
-        else:
-            scorer = Scorer(model, catalog=catalog, use_catalog=not no_cache, batch_size=batch_size, workers=workers)
-    except ModelError as exc:
-        raise usage_error(str(exc)) from None
-
     names = display_names([str(f) for f in files])
     # a table, a sort or a cut needs every record first; plain JSONL/CSV stream as photos finish
     buffered = format == "table" or sort is not None or top is not None
     shown = 0
-    try:
-        with progress_bar("scoring", enabled=not quiet) as progress, output_stream(output) as stream:
-            records = scorer.iter_records(files, progress=progress)
-            if min_score is not None:
-                records = (r for r in records if r["score"] is not None and r["score"] >= min_score)
-            if explain and format != "table":
-                records = ({**r, "reasons": reasons_of(r)} for r in records)
-            if buffered:
-                records = sort_records(list(records), sort or "score", names)[:top]
-            if format == "jsonl":
-                for _ in write_jsonl(records, stream):
-                    shown += 1
-            elif format == "csv":
-                for _ in write_csv(records, stream):
-                    shown += 1
+    # the bar is up before the model loads: the first line a person sees comes within a second or two
+    with progress_bar("loading the model", enabled=not quiet) as progress:
+        try:
+            if ray:
+                from photocritic.cli.ray_options import make_ray_scorer
+
+                scorer = make_ray_scorer(model, ray_address, catalog, not no_cache, parquet, batch_size, workers)
             else:
-                rows = [
-                    {
-                        **record,
-                        "name": names.get(record["path"], record["path"]),
-                        "size": f"{record['width']}x{record['height']}" if record["width"] else None,
-                        "taken_at": (record.get("taken_at") or "")[:16].replace("T", " ") or None,
-                        "why": short_reason(reasons_of(record), explain) if record["error"] is None else f"failed: {record['error']}",
-                    }
-                    for record in records
-                ]
-                shown = len(rows)
-                render_table(rows, TABLE_COLUMNS, stream, title=f"model: {scorer.model.name}", no_wrap=("name", "score", "score_std", "size", "taken_at"))
-    finally:
-        scorer.close()
+                scorer = Scorer(model, catalog=catalog, use_catalog=not no_cache, batch_size=batch_size, workers=workers)
+        except ModelError as exc:
+            raise usage_error(str(exc)) from None
+        if progress:
+            progress(0, len(files), "scoring")
+        try:
+            with output_stream(output) as stream:
+                records = scorer.iter_records(files, progress=progress)
+                if min_score is not None:
+                    records = (r for r in records if r["score"] is not None and r["score"] >= min_score)
+                if explain and format != "table":
+                    records = ({**r, "reasons": record_reasons(r)} for r in records)
+                if buffered:
+                    records = sort_records(list(records), sort or "score", names)[:top]
+                if format == "jsonl":
+                    for _ in write_jsonl(records, stream):
+                        shown += 1
+                elif format == "csv":
+                    for _ in write_csv(records, stream):
+                        shown += 1
+                else:
+                    rows = [
+                        {
+                            **record,
+                            "name": names.get(record["path"], record["path"]),
+                            "size": f"{record['width']}x{record['height']}" if record["width"] else None,
+                            "taken_at": (record.get("taken_at") or "")[:16].replace("T", " ") or None,
+                            "why": why(record, explain),
+                        }
+                        for record in records
+                    ]
+                    shown = len(rows)
+                    render_table(rows, TABLE_COLUMNS, stream, title=f"model: {scorer.model.name}", no_wrap=("name", "score", "score_std", "size", "taken_at"),
+                                 optional=("camera", "taken_at", "size", "score_std"))
+        finally:
+            scorer.close()
     stats = scorer.stats
     if not quiet:
         sources = [

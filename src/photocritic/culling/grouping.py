@@ -257,6 +257,7 @@ def group_bursts(
     hash_of: Callable[[int], int | None] | None = None,
     exact_limit: int = EXACT_LIMIT,
     matches_of: Callable[[int, int], int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Group labels (0..g-1, numbered in input order) for n photos.
 
@@ -265,7 +266,8 @@ def group_bursts(
     photo *i* (or None), called only for borderline pairs; *matches_of(i, j)* the number of local
     feature matches of photos *i* and *j* that agree on one small camera move
     (:func:`photocritic.culling.matching.agreeing_matches`), called only for borderline pairs that
-    neither capture times nor the hash confirm.
+    neither capture times nor the hash confirm. *progress(done, total)* is told of each candidate pair
+    checked (hashes and matches make this the slow part).
     """
     config = config or GroupingConfig()
     n = len(embeddings)
@@ -305,7 +307,9 @@ def group_bursts(
     # capture times, the hash or the matches
     alone = max(config.similarity, config.confirm_below) if matches_of is not None else config.similarity
     edges = []
-    for (a, b), sim in candidates.items():
+    for checked, ((a, b), sim) in enumerate(candidates.items(), start=1):
+        if progress:
+            progress(checked, len(candidates))
         if sim >= alone:
             edges.append((sim, a, b, config.similarity))
         elif (a, b) in near_in_time and sim >= config.time_similarity:

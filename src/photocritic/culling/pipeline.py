@@ -24,7 +24,9 @@ SKIN_ABOVE_GREY = 0.5
 #: Length of the backbone embedding at the end of each catalog feature vector.
 EMBED_DIM = 1280
 
-ProgressCallback = Callable[[int, int], None]
+#: progress(done, total, phase): *phase* names the step ("scoring", "grouping look-alikes", ...); the
+#: scoring step calls it with two arguments.
+ProgressCallback = Callable[..., None]
 
 
 #: The 8 lowest DCT-II basis rows over 32 samples, scaled as scipy.fftpack.dct (2 cos(pi k (2n + 1) / 2N)).
@@ -83,7 +85,7 @@ def cull_records(
     if missing and scorer.catalog is not None:
         found = scorer.catalog.embeddings(missing, dim=EMBED_DIM)
         vectors = [found.get(r["path"], v) if v is None else v for r, v in zip(records, vectors)]
-    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2), use_matching)
+    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2), use_matching, progress)
 
 
 def cull_scored(
@@ -95,11 +97,16 @@ def cull_scored(
     use_hash: bool = True,
     workers: int = 2,
     use_matching: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> list[dict]:
     """The part of :func:`cull_records` after scoring: *vectors* are the embeddings (None if absent).
 
     *use_matching*: confirm borderline look-alikes by matching local features (:mod:`.matching`).
+    *progress(done, total, phase)*: told of each step that can take seconds.
     """
+    def step(phase: str):
+        return (lambda done, total: progress(done, total, phase)) if progress else None
+
     n = len(records)
     usable = [i for i in range(n) if records[i]["error"] is None and vectors[i] is not None]
     embeddings = np.zeros((len(usable), EMBED_DIM), dtype=np.float32)
@@ -130,7 +137,8 @@ def cull_scored(
         return agreeing_matches(ka, kb) if ka is not None and kb is not None else 0
 
     labels = (
-        group_bursts(embeddings, times, cameras, config, hash_of=hash_of, matches_of=matches_of if use_matching else None)
+        group_bursts(embeddings, times, cameras, config, hash_of=hash_of, matches_of=matches_of if use_matching else None,
+                     progress=step("grouping look-alikes"))
         if usable
         else np.zeros(0, np.int64)
     )
@@ -145,13 +153,19 @@ def cull_scored(
     to_inspect = [usable[row] for rows in members.values() if len(rows) > 1 for row in rows]
     reports: dict[int, FrameReport | None] = {}
     if to_inspect:
+        inspecting = step("faces, eyes and grain" if faces else "grain and sharpness")
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for i, report in zip(to_inspect, pool.map(lambda i: inspect_file(records[i]["path"], faces), to_inspect)):
+            for done, (i, report) in enumerate(zip(to_inspect, pool.map(lambda i: inspect_file(records[i]["path"], faces), to_inspect)), start=1):
                 reports[i] = report
+                if inspecting:
+                    inspecting(done, len(to_inspect))
 
     out: list[dict] = [dict() for _ in range(n)]
     group_rows = sorted(members.values(), key=lambda rows: _group_key(records, [usable[r] for r in rows]))
+    ranking = step("ranking")
     for group_id, rows in enumerate(group_rows, start=1):
+        if ranking:
+            ranking(group_id, len(group_rows))
         group_reports = [reports.get(usable[row]) for row in rows]
         known = [r for r in group_reports if r is not None]
         reference = max(known, key=lambda r: r.faces.open_eyes) if known else None

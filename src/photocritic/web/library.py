@@ -209,8 +209,9 @@ class Library:
             scorer = _RecordingScorer(Scorer(self.model, catalog=self.catalog), by_path, self)
             try:
 
-                def progress(done: int, total: int) -> None:
-                    self.progress.done, self.progress.total = done, total
+                def progress(done: int, total: int, phase: str = "scoring") -> None:
+                    if phase == "scoring":  # the page counts photos scored; later steps are quick beside it
+                        self.progress.done, self.progress.total = done, total
 
                 records = cull_records(scorer, [photos[p].path for p in order], progress=progress)
             finally:
