@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,10 +109,25 @@ def test_table_format_for_people(shared_data, tmp_path):
 
 
 def test_python_api_matches_the_cli(shared_data, tmp_path):
-    files = sorted((shared_data / "photos").glob("Nikon*.jpg"))[:3]
+    files = sorted((shared_data / "photos").glob("Nikon*.jpg"))[:3] + [shared_data / "photos" / "Sony DSC-P12.jpg"]
     records = photocritic.score(files, catalog=tmp_path / "api.sqlite")
-    cli = run_cli("score", *map(str, files), "-f", "jsonl", "--no-cache")
+    cli = run_cli("score", *map(str, files), "-f", "jsonl", "--explain", "--no-cache")
     assert records == [json.loads(line) for line in cli.stdout.splitlines()]
+    assert all(r["reasons"] for r in records)  # the reasons the CLI gives, in the records themselves
+    assert records[-1]["reasons"] == ["almost entirely black"]
+
+
+def test_python_cull_returns_the_records_the_cli_writes(shared_data, tmp_path):
+    from tests.web.conftest import BURST_SOURCE, make_burst
+
+    make_burst(shared_data / "photos" / BURST_SOURCE, tmp_path / "shoot")
+    shutil.copy2(shared_data / "photos" / "Apple iPhone 4.jpg", tmp_path / "shoot")
+    records = photocritic.cull([tmp_path / "shoot"], catalog=tmp_path / "api.sqlite")
+    cli = run_cli("cull", str(tmp_path / "shoot"), "-f", "jsonl", catalog=tmp_path / "cli.sqlite")
+    assert cli.returncode == 0, cli.stderr
+    assert records == [json.loads(line) for line in cli.stdout.splitlines()]
+    assert [r["rank"] for r in records if r["group_size"] == 4] == [1, 2, 3, 4]
+    assert all(r["reasons"] for r in records)
 
 
 def test_help_teaches():

@@ -2,6 +2,10 @@
 
     >>> import photocritic
     >>> records = photocritic.score(["holiday/"], model="default")   # doctest: +SKIP
+    >>> culled = photocritic.cull(["holiday/"])                      # doctest: +SKIP
+
+Both return the records ``photocritic score --explain -f jsonl`` and ``photocritic cull -f jsonl`` write,
+as dicts, in the same order.
 """
 from __future__ import annotations
 
@@ -9,10 +13,30 @@ __version__ = "0.1.0"
 
 
 def score(paths, model="default", **options):
-    """Score photos, folders or glob patterns; see :func:`photocritic.scoring.score`."""
+    """Score photos, folders or glob patterns: one record per photo (errors included), each with its
+    ``reasons`` in words. *options*: ``recursive``, ``catalog``, ``use_catalog``, ``batch_size``,
+    ``workers`` (see :func:`photocritic.scoring.score`)."""
+    from photocritic.reasons import record_reasons
     from photocritic.scoring import score as _score
 
-    return _score(paths, model=model, **options)
+    return [{**record, "reasons": record_reasons(record)} for record in _score(paths, model=model, **options)]
+
+
+def cull(paths, model="default", *, recursive=False, catalog=None, use_catalog=True, faces=True, progress=None, **grouping):
+    """Group bursts and look-alikes among photos, folders or glob patterns, rank each group and say why:
+    the records of ``photocritic cull -f jsonl`` (group, rank, pick, reasons, ...), groups in order.
+    *grouping*: :class:`photocritic.culling.GroupingConfig` fields (``similarity``, ``time_gap``, ...);
+    *progress(done, total, phase)* is told of each step."""
+    from photocritic.culling import GroupingConfig, cull_records
+    from photocritic.library.scan import find_photos
+    from photocritic.scoring import Scorer
+
+    files = find_photos([paths] if isinstance(paths, str) or hasattr(paths, "__fspath__") else list(paths), recursive=recursive)
+    scorer = Scorer(model, catalog=catalog, use_catalog=use_catalog)
+    try:
+        return cull_records(scorer, files, GroupingConfig(**grouping), faces=faces, progress=progress)
+    finally:
+        scorer.close()
 
 
 def load_model(name_or_path="default"):
@@ -22,4 +46,4 @@ def load_model(name_or_path="default"):
     return _load_model(name_or_path)
 
 
-__all__ = ["score", "load_model", "__version__"]
+__all__ = ["cull", "score", "load_model", "__version__"]
