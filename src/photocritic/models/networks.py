@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from photocritic.models.backbone import BACKBONES, FINETUNED, BackboneSpec
+from photocritic.models.backbone_specs import BACKBONES, FINETUNED, BackboneSpec
 
 
 def _lite_weights_path(name: str) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from photocritic.models.heads import N_BINS
+from photocritic.models.distributions import N_BINS
 
 
 class DistributionHead(nn.Module):

@@ -18,16 +18,14 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 import photocritic
 from photocritic.models.zoo import ScoringModel
 from photocritic.web.engine import DEFAULT_UPLOAD_MAX_PIXELS, UploadScorer
-from photocritic.web.security import CSRF_HEADER, PAGE_CSP, GuardMiddleware
+from photocritic.web.security import CSRF_HEADER, GuardMiddleware
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 
 #: Long side, in pixels, the page shrinks photos to before uploading them.
 UPLOAD_LONG_SIDE = 1600
@@ -172,8 +170,4 @@ def _mount_docs(app: FastAPI) -> None:
         return get_swagger_ui_html(openapi_url=app.openapi_url, title="photocritic API", **kwargs)
 
 
-def page_headers() -> dict[str, str]:
-    return {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
-
-
-__all__ = ["create_app", "Limits", "TEMPLATES", "page_headers"]
+__all__ = ["create_app", "Limits"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photocritic.culling.xmp import STYLES, XmpError, sidecar_path, write_rating
+from photocritic.web.paths import OutsideRoot, resolve_inside
 
 ACTIONS = ("pick", "accept", "reject", "reset")
 
@@ -157,8 +158,6 @@ class CullingView:
         """Apply *action* to photo *pid* and write the sidecars of its whole group.
 
         Returns the group, the sidecars written and those left alone (a rating the user set elsewhere)."""
-        from photocritic.web.library import OutsideRoot, resolve_inside
-
         group = self.group_of(pid)
         if group is None:
             raise KeyError(pid)

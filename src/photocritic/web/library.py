@@ -21,22 +21,7 @@ from pathlib import Path
 from photocritic.imaging import PhotoError, open_for_display
 from photocritic.library.scan import find_photos
 from photocritic.models.zoo import ScoringModel
-
-
-class OutsideRoot(ValueError):
-    """A path that does not resolve inside the library root."""
-
-
-def resolve_inside(root: Path, candidate: str | os.PathLike) -> Path:
-    """*candidate* (relative to *root*, or absolute) resolved with symlinks; raises if not inside *root*."""
-    root = root.resolve()
-    path = Path(candidate)
-    if "\x00" in str(candidate):
-        raise OutsideRoot("path contains a NUL byte")
-    full = (path if path.is_absolute() else root / path).resolve()
-    if full != root and root not in full.parents:
-        raise OutsideRoot(f"{candidate!s} is outside the library")
-    return full
+from photocritic.web.paths import OutsideRoot, resolve_inside
 
 
 def open_inside(root: Path, candidate: str | os.PathLike):

@@ -1,12 +1,20 @@
 """The two HTML pages. They are thin shells: the JavaScript fills them from the JSON API."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 
-from photocritic.web.security import CSRF_HEADER
+from photocritic.web.security import CSRF_HEADER, PAGE_CSP
 
 router = APIRouter(include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+
+def page_headers() -> dict[str, str]:
+    return {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
 
 
 def _context(request: Request, page: str) -> dict:
@@ -22,8 +30,6 @@ def _context(request: Request, page: str) -> dict:
 
 
 def _render(request: Request, template: str, page: str) -> HTMLResponse:
-    from photocritic.web.app import TEMPLATES, page_headers
-
     return TEMPLATES.TemplateResponse(request, template, _context(request, page), headers=page_headers())
 
 
