@@ -11,6 +11,13 @@ so switching models rescales from stored features without decoding again. The da
 WAL mode and commits in batches: a run killed with SIGKILL loses at most the open batch, and
 the next run redoes exactly what was not committed.
 
+The catalog is a cache: everything in it can be computed again. A catalog that SQLite finds damaged
+(cut short, a page overwritten) or that another photocritic schema wrote (``meta.schema_version``,
+or a table without the columns this version reads) is set aside, renamed ``NAME.corrupt-YYYYmmdd-HHMMSS``
+(never deleted), and a new one started, with one warning line on stderr. What is not a photocritic
+catalog at all (not SQLite, or another program's database), a folder, a full disk or a read-only file
+is refused with :class:`CatalogError` (the CLI's exit 2), one line that says what to do, and left as it is.
+
 Stored measures and features are only as good as the code that computed them: the catalog records
 the version of that code its rows came from (:meth:`Catalog.forget_features_unless`, called by the
 scorers with :data:`photocritic.scoring.FEATURES_VERSION`), and when another version opens it, it
@@ -23,6 +30,7 @@ import json
 import os
 import random
 import sqlite3
+import sys
 import time
 from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 from dataclasses import dataclass
@@ -62,6 +70,27 @@ CREATE TABLE IF NOT EXISTS scores (
     PRIMARY KEY (path, model)
 );
 """
+
+
+#: The columns this version reads, by table: a catalog whose tables lack any of them is another schema.
+_COLUMNS = {
+    "meta": {"key", "value"},
+    "photos": {"path", "size", "mtime_ns", "format", "width", "height", "taken_at", "camera", "error", "technical",
+               "backbone", "features", "decoded_at"},
+    "scores": {"path", "model", "score", "distribution", "scored_at"},
+}
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class CatalogError(OSError):
+    """A catalog that cannot be used as it is, with one line that says what to do (the CLI exits 2)."""
+
+    def __init__(self, message: str, code: int = errno.EINVAL) -> None:
+        super().__init__(code, message)
+
+
+class _SetAside(Exception):
+    """A catalog to set aside and start afresh: damaged, or written by another schema."""
 
 
 def default_catalog_path() -> Path:
@@ -151,30 +180,150 @@ def key_path(key: str) -> str:
     return os.fsdecode(bytes.fromhex(key[1:])) if key.startswith("\0") else key
 
 
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk holding *folder* has almost no room left (SQLite reports some writes that
+    found no room as a plain I/O error)."""
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return info.f_bavail * info.f_frsize < 1 << 20
+
+
 class Catalog:
     """A SQLite catalog of decoded photos and their scores."""
 
     def __init__(self, path: str | os.PathLike | None = None, batch_size: int = 64, batch_seconds: float = 5.0):
         self.path = Path(path) if path is not None else default_catalog_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Several processes share one catalog (serve beside score, two scores): WAL lets readers run
-        # beside the one writer, SQLite's busy timeout waits for the writer's lock, and _retry backs
-        # off and tries again when even that wait runs out (a long transaction elsewhere).
-        self._db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-        self._retry(self._setup)
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self._pending = 0
         self._last_commit = time.monotonic()
+        if self.path.is_dir():
+            raise CatalogError(
+                f"the catalog {str(self.path)!r} is a folder; give a file name (e.g. {str(self.path / 'catalog.sqlite')!r}) "
+                "with --catalog or PHOTOCRITIC_CATALOG"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._refuse_foreign_file()
+        try:
+            self._connect()
+        except _SetAside as exc:
+            self._db.close()
+            aside = self._set_aside()
+            if aside is not None:
+                print(f"photocritic: warning: the catalog {self.path} {exc}; it was set aside as {aside.name} and a new "
+                      "one started (its photos are scored again)", file=sys.stderr, flush=True)
+            self._connect()
+
+    def _connect(self) -> None:
+        # Several processes share one catalog (serve beside score, two scores): WAL lets readers run
+        # beside the one writer, SQLite's busy timeout waits for the writer's lock, and _retry backs
+        # off and tries again when even that wait runs out (a long transaction elsewhere).
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
+        self._retry(self._setup)
+
+    def _refuse_foreign_file(self) -> None:
+        """A file that is not SQLite (a photo or a document named by mistake, random bytes) is never
+        taken for a damaged catalog: it is not ours to rename."""
+        self._opened = None
+        try:
+            with open(self.path, "rb") as stream:
+                head = stream.read(len(_SQLITE_HEADER))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise CatalogError(f"cannot read the catalog {str(self.path)!r}: {exc.strerror or exc}") from None
+        self._opened = os.stat(self.path)
+        if head and head != _SQLITE_HEADER:
+            raise CatalogError(
+                f"the catalog {str(self.path)!r} is not an SQLite database (was it overwritten?); it was left as it is: "
+                "move it away and run again to start a new catalog, or give --catalog another file"
+            )
 
     def _setup(self) -> None:
-        self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        try:
+            self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables:
+                self._check_schema(tables)
+                problems = self._db.execute("PRAGMA quick_check").fetchall()
+                if problems != [("ok",)]:
+                    raise _SetAside(f"is damaged ({' '.join(str(problems[0][0]).split())[:120]})")
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise  # locked or busy (retried), full, read-only, ...
+            raise _SetAside(f"is damaged ({' '.join(str(exc).split())})") from None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._db.commit()
+
+    def _check_schema(self, tables: set[str]) -> None:
+        """Refuse another program's database; set aside a catalog of another photocritic schema."""
+        version = None
+        if "meta" in tables and {"key", "value"} <= {row[1] for row in self._db.execute("PRAGMA table_info(meta)")}:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = row[0] if row else None
+        if version is None:
+            raise CatalogError(
+                f"{str(self.path)!r} is an SQLite database photocritic did not write (tables: {', '.join(sorted(tables))[:100]}); "
+                "it was left as it is: give --catalog another file"
+            )
+        if version != str(SCHEMA_VERSION):
+            raise _SetAside(f"has schema version {version}, and this photocritic reads version {SCHEMA_VERSION}")
+        for table, wanted in _COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if not wanted <= have:
+                raise _SetAside(f"is of another schema ({table} has no column {', '.join(sorted(wanted - have))})")
+
+    def _set_aside(self) -> Path | None:
+        """Rename the catalog (and its -wal and -shm files, which belong to it) beside itself; None
+        when another process has done so already (the file there now is a new catalog)."""
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        if self._opened is not None and not os.path.samestat(now, self._opened):
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while os.path.lexists(aside):
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            os.rename(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                if os.path.lexists(f"{self.path}{suffix}"):
+                    os.rename(f"{self.path}{suffix}", f"{aside}{suffix}")
+        except OSError as exc:
+            raise CatalogError(
+                f"the catalog {str(self.path)!r} is damaged and could not be set aside ({exc.strerror or exc}): "
+                "move it away, or give --catalog another file"
+            ) from None
+        return aside
+
+    def _unusable(self, exc: sqlite3.Error) -> CatalogError:
+        """The one line for an SQLite error that retrying will not cure."""
+        text = " ".join(str(exc).split())
+        where = repr(str(self.path))
+        if "full" in text.lower() or ("i/o error" in text.lower() and _nearly_full(self.path.parent)):
+            return CatalogError(
+                f"no space left for the catalog {where} ({text}): free some space, or give --catalog a file on another "
+                "disk (--no-cache scores without one)", errno.ENOSPC)
+        if "readonly" in text.lower() or "read-only" in text.lower():
+            return CatalogError(f"the catalog {where} cannot be written ({text}): give --catalog a file you may write, "
+                                "or use --no-cache", errno.EACCES)
+        if "malformed" in text.lower() or "not a database" in text.lower():
+            return CatalogError(f"the catalog {where} was damaged while in use ({text}); run again: it is then set aside "
+                                "and a new one started")
+        return CatalogError(f"cannot use the catalog {where} ({text}): give --catalog another file, or use --no-cache")
 
     def _retry(self, action):
         """Run *action*; while another process holds the write lock past the busy timeout, wait with
@@ -189,10 +338,12 @@ class Catalog:
             except sqlite3.OperationalError as exc:
                 text = str(exc).lower()
                 if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
-                    raise
+                    raise self._unusable(exc) from None
                 if self._db.in_transaction and not getattr(self, "_pending", 0):
                     # the transaction this statement opened holds nothing yet: start afresh
                     self._db.rollback()
+            except sqlite3.DatabaseError as exc:  # damaged while in use
+                raise self._unusable(exc) from None
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
 
@@ -225,7 +376,7 @@ class Catalog:
     # -- reading -----------------------------------------------------------------------------
     def get_photo(self, path: str, size: int, mtime_ns: int) -> PhotoRow | None:
         """The stored row for *path*, only if the file still has this size and mtime."""
-        row = self._db.execute(
+        row = self._read(
             "SELECT path, size, mtime_ns, format, width, height, taken_at, camera, error, technical, backbone, features"
             " FROM photos WHERE path = ? AND size = ? AND mtime_ns = ?",
             (path_key(path), size, mtime_ns),
@@ -238,7 +389,7 @@ class Catalog:
         return PhotoRow(*row[:9], technical=technical, backbone=row[10], features=features)
 
     def get_score(self, path: str, model: str) -> tuple[float, list[float]] | None:
-        row = self._db.execute(
+        row = self._read(
             "SELECT score, distribution FROM scores WHERE path = ? AND model = ?", (path_key(path), model)
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
@@ -249,19 +400,25 @@ class Catalog:
         for start in range(0, len(paths), 500):
             chunk = [path_key(p) for p in paths[start : start + 500]]
             marks = ",".join("?" * len(chunk))
-            for key, blob in self._db.execute(
+            for key, blob in self._read(
                 f"SELECT path, features FROM photos WHERE features IS NOT NULL AND path IN ({marks})", chunk
-            ):
+            ).fetchall():
                 out[key_path(key)] = np.frombuffer(blob, dtype=np.float16)[-dim:].astype(np.float32)
         return out
 
     def count(self, table: str = "photos") -> int:
         if table not in ("photos", "scores"):
             raise ValueError(table)
-        return self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        return self._read(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
     def integrity_check(self) -> str:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def _read(self, sql: str, parameters: tuple | list = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            raise self._unusable(exc) from None
 
     # -- writing -----------------------------------------------------------------------------
     def put_photo(self, row: PhotoRow) -> None:
