@@ -18,6 +18,11 @@ from typing import IO
 FORMATS = ("table", "jsonl", "csv")
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 photo', '2 photos': summaries count in words a person reads."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def flatten(record: dict) -> dict:
     """Nested dicts become dotted columns; lists become JSON text (for CSV)."""
     flat: dict = {}

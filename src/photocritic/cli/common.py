@@ -10,6 +10,8 @@ from typing import IO
 
 import typer
 
+from photocritic.writers import plural  # noqa: F401 (every command counts in words)
+
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
@@ -50,11 +52,6 @@ def builtin_models() -> str:
     zoo = Path(__file__).resolve().parent.parent / "zoo"
     names = sorted(p.name for p in zoo.iterdir() if (p / "config.json").is_file()) if zoo.is_dir() else []
     return ", ".join(names) or "default"
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 photo', '2 photos': summaries count in words a person reads."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def display_names(paths: list[str]) -> dict[str, str]:

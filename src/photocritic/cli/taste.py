@@ -134,7 +134,7 @@ def explain_command(
     model: str = typer.Option("default", "--model", "-m", help="Model name or bundle folder."),
     out: Path = typer.Option(Path("heatmaps"), "--out", "-o", help="Folder for the overlays (PHOTO.heatmap.png)."),
 ) -> None:
-    """What does it look at? A Grad-CAM heat map over each photo: bright where the score comes from."""
+    """What does it look at? A Grad-CAM heat map over each photo: red where the score comes from, blue where it is lost."""
     from photocritic.imaging import PhotoError
 
     try:

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+from photocritic.writers import plural
+
 THUMB_SIDE = 320
 
 _CSS = """
@@ -100,14 +102,14 @@ def write_contact_sheet(records: Sequence[dict], folder: str | os.PathLike, titl
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<div class="summary">{len(records)} photos · {len(multi)} groups of look-alikes · '
-        f"{sum(len(g) - 1 for g in multi)} frames to reject · {len(singles)} photos with no look-alike"
+        f'<div class="summary">{plural(len(records), "photo")} · {plural(len(multi), "group")} of look-alikes · '
+        f"{plural(sum(len(g) - 1 for g in multi), 'frame')} to reject · {plural(len(singles), 'photo')} with no look-alike"
         + (f" · {len(failed)} could not be read" if failed else "")
         + "</div>",
     ]
     for group in multi:
         members = sorted(group, key=lambda r: r.get("rank") or 0)
-        parts.append(f'<section class="group"><h3>Group {group[0]["group"]} · {len(group)} photos</h3><div class="row">')
+        parts.append(f'<section class="group"><h3>Group {group[0]["group"]} · {plural(len(group), "photo")}</h3><div class="row">')
         parts.extend(_figure(r, thumbs) for r in members)
         parts.append("</div></section>")
     if singles:

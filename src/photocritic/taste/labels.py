@@ -42,11 +42,17 @@ class LabelSet:
 
 
 def labels_from_folders(good: str | os.PathLike, bad: str | os.PathLike, recursive: bool = True) -> LabelSet:
-    """Seed 003's layout: one folder of keepers, one of the rest."""
+    """Seed 003's layout: one folder of keepers, one of the rest. Raises ValueError if a photo is in both
+    (one folder given twice, or one inside the other): it cannot be kept and not kept."""
     out = LabelSet()
     for folder, keep in ((good, True), (bad, False)):
         for path in find_photos([folder], recursive=recursive):
             out.labels.append(Label(str(path), keep, "folder"))
+    kept = {os.path.realpath(label.path) for label in out.labels if label.keep}
+    both = sorted(label.path for label in out.labels if not label.keep and os.path.realpath(label.path) in kept)
+    if both:
+        raise ValueError(f"{len(both)} of the photos are under both --good and --bad (e.g. {both[0]!r}): a photo cannot be "
+                         "kept and not kept; give two folders that share no photo")
     return out
 
 
