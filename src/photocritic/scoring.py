@@ -26,6 +26,10 @@ from photocritic.models.heads import distribution_mean, distribution_std
 from photocritic.models.technical import TECHNICAL_MEASURES, TECHNICAL_VERSION, measures_vector, technical_measures
 from photocritic.models.zoo import ScoringModel, load_model
 
+#: scores a record carries beside ``score`` (null where the model gives none): technical quality as
+#: people rate it, and appeal as AVA's voters rate it, each on the 1-10 scale
+SUBSCORES = ("quality_score", "aesthetic_score")
+
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -142,10 +146,14 @@ def error_record(path: str, error: str, row: PhotoRow | None = None, model: str 
         "model": model,
         "technical": None,
         "flags": [],
+        **dict.fromkeys(SUBSCORES),
     }
 
 
-def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: list[float]) -> dict:
+def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: list[float],
+                subscores: dict[str, float] | None = None) -> dict:
+    """A photo's record. *subscores*: ``quality_score`` and ``aesthetic_score`` where the model gives
+    them (null otherwise, and for a flagged photo, which is not judged)."""
     flags = photo_flags(row.width, row.height, row.technical)
     # a flagged photo sits at the floor whatever the model (or a score stored by an older version) says
     score, distribution = judged(flags, score, distribution)
@@ -165,6 +173,8 @@ def make_record(row: PhotoRow, model: ScoringModel, score: float, distribution: 
         "model": model.name,
         "technical": {k: round(float(v), 5) for k, v in (row.technical or {}).items()},
         "flags": flags,
+        **{name: (None if flags or subscores is None or name not in subscores else round(float(subscores[name]), 4))
+           for name in SUBSCORES},
     }
 
 
@@ -206,7 +216,10 @@ def stored_result(catalog: Catalog, model: ScoringModel, path: str, size: int, m
     cached = catalog.get_score(path, model.fingerprint)
     if cached is None and model.network is not None:
         return None, None
-    return (make_record(row, model, cached[0], cached[1]) if cached is not None else None), row
+    if cached is None:
+        return None, row
+    subscores = model.predict_subscores(row.features.astype(np.float32)[None], measures_vector(row.technical)[None])
+    return make_record(row, model, cached[0], cached[1], {k: float(v[0]) for k, v in subscores.items()}), row
 
 
 def prepare_decoded(name: str, size: int, mtime_ns: int, decoded, backbone: str = "efficientnet-lite0",
@@ -276,7 +289,9 @@ def score_rows(model: ScoringModel, rows: list[PhotoRow], network_inputs: list[n
         network_output = Network(model.network_graph, threads or default_threads())(np.stack(network_inputs))
     distributions = model.predict_distribution(feats, tech, network_output)
     means = distribution_mean(distributions)
-    return [make_record(row, model, float(mean), dist.tolist()) for row, dist, mean in zip(rows, distributions, means)]
+    subscores = model.predict_subscores(feats, tech, network_output)
+    return [make_record(row, model, float(mean), dist.tolist(), {k: float(v[i]) for k, v in subscores.items()})
+            for i, (row, dist, mean) in enumerate(zip(rows, distributions, means))]
 
 
 class Scorer:

@@ -23,7 +23,7 @@ from PIL import Image
 from safetensors.numpy import load_file
 
 from photocritic.models.backbone import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, squash
-from photocritic.models.heads import HeadWeightsError, NumpyHead, softmax
+from photocritic.models.heads import N_BINS, HeadWeightsError, NumpyHead, softmax
 from photocritic.models.technical import TECHNICAL_MEASURES
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "zoo"
@@ -94,6 +94,20 @@ class ScoringModel:
         return np.ascontiguousarray(NETWORK_PREPROCESSING[spec.get("preprocess", "imagenet")](rgb).transpose(2, 0, 1))
 
     @property
+    def subscores(self) -> list[str]:
+        """Names of the scores this model's head gives beside the distribution (its last outputs, in
+        this order): ``quality_score`` and ``aesthetic_score`` for ``default``; none for most models."""
+        return list(self.config.get("subscores", ())) if self.head is not None else []
+
+    def predict_subscores(self, features: np.ndarray | None, technical: np.ndarray,
+                          network_output: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each of :attr:`subscores` for N photos (an empty dict for a model that gives none)."""
+        if not self.subscores:
+            return {}
+        out = self.head(self.head_inputs(features, technical, network_output))[:, N_BINS:]
+        return {name: out[:, i] for i, name in enumerate(self.subscores)}
+
+    @property
     def needs_backbone(self) -> bool:
         return "mlsp" in self.inputs or (self.base is not None and self.base.needs_backbone)
 
@@ -132,7 +146,7 @@ class ScoringModel:
             own = np.asarray(network_output, dtype=np.float64)
             own = own / own.sum(axis=1, keepdims=True)
         else:
-            own = softmax(self.head(self.head_inputs(features, technical, network_output)))
+            own = softmax(self.head(self.head_inputs(features, technical, network_output))[:, :N_BINS])
         weight = float(self.config.get("blend", {}).get("weight", 0.0))
         if weight <= 0:
             return own
@@ -146,7 +160,12 @@ class ScoringModel:
         if self.head is None:
             raise ModelError(f"model {self.name!r} has no head over backbone features")
         head = build_head(self.config)
-        head.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.head.state.items()})
+        state = {k: torch.from_numpy(np.array(v)) for k, v in self.head.state.items()}
+        if self.subscores:  # the distribution's logits only: the sub-scores are the last outputs
+            last = max((k for k in state if k.startswith("mlp.") and k.endswith(".weight")), key=lambda k: int(k.split(".")[1]))
+            state[last] = state[last][:N_BINS]
+            state[last.replace(".weight", ".bias")] = state[last.replace(".weight", ".bias")][:N_BINS]
+        head.load_state_dict(state)
         return head.eval()
 
 
