@@ -21,6 +21,7 @@ from photocritic.cli.common import (
     usage_error,
 )
 from photocritic.library.scan import PathArgumentError, find_photos
+from photocritic.reasons import judgement
 from photocritic.writers import FORMATS, render_table, write_csv, write_jsonl
 
 CULL_EPILOG = """
@@ -32,8 +33,9 @@ CULL_EPILOG = """
 * `photocritic cull shoot/ --report sheet/` : an HTML contact sheet in sheet/index.html
 * `photocritic cull shoot/ --move-rejects shoot/rejects` then `photocritic cull --undo shoot/rejects/photocritic-cull-*.json`
 
-Each record: path, group, group_size, rank (1 = best of its group), pick, score, quality, reasons,
-taken_at, camera, sharpness, exposure_ev, faces, closed_eyes, error. Photos are never modified.
+Each record: path, group, group_size, rank (1 = best of its group), pick, score, quality_score and
+aesthetic_score (null unless the model gives them), quality, reasons, taken_at, camera, sharpness,
+exposure_ev, faces, closed_eyes, error. Photos are never modified.
 
 The photo column is each path relative to the folder the photos share.
 
@@ -166,7 +168,7 @@ def _emit(records: list[dict], format: str, output: Path | None) -> None:
                     **r,
                     "name": names.get(r["path"], r["path"]),
                     "mark": "✓" if r["pick"] else "",
-                    "why": "; ".join(r["reasons"]),
+                    "why": "; ".join(filter(None, [judgement(r), *r["reasons"]])),
                     "group": r["group"] if (r["group_size"] or 0) > 1 else (r["group"] and "-"),
                 }
                 # groups of look-alikes first: they are what a cull is for; singles and failures after

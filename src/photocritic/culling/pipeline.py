@@ -72,7 +72,7 @@ def cull_records(
     """Cull *files* with a :class:`photocritic.scoring.Scorer`; records sorted by group, then rank.
 
     Each record: path, group (1..; shared by look-alikes), group_size, rank (1 = best in its group),
-    pick, score, quality, reasons, taken_at, camera, sharpness, exposure_ev, faces, closed_eyes,
+    pick, score, quality_score, aesthetic_score, quality, reasons, taken_at, camera, sharpness, exposure_ev, faces, closed_eyes,
     error. A photo that could not be read has group, rank and pick null and its error in reasons.
     """
     records: list[dict] = []
@@ -266,6 +266,8 @@ def _record(record: dict, group, size, rank, pick, quality, reasons, report: Fra
         "rank": rank,
         "pick": pick,
         "score": record.get("score"),
+        "quality_score": record.get("quality_score"),  # the model's, when it gives them (else null)
+        "aesthetic_score": record.get("aesthetic_score"),
         "quality": quality,
         "reasons": reasons,
         "taken_at": record.get("taken_at"),

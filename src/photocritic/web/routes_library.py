@@ -46,9 +46,11 @@ class Photo(BaseModel):
     relative_path: str
     score: float | None = None
     score_std: float | None = None
+    quality_score: float | None = Field(None, description="technical quality as people rate it, 1-10 (null if the model gives none)")
+    aesthetic_score: float | None = Field(None, description="appeal as AVA's voters rate it, 1-10 (null if the model gives none)")
     distribution: list[float] | None = None
     technical: dict[str, float] | None = None
-    reasons: list[Reason] = Field([], description="plain-language notes on the technical measures")
+    reasons: list[Reason] = Field([], description="plain-language notes on the technical measures (a flagged photo: its flags)")
     taken_at: str | None = None
     camera: str | None = None
     width: int | None = None

@@ -76,5 +76,16 @@ const PC = (() => {
     return "score-low";
   }
 
-  return { api, el, chart, scoreClass, csrfHeader, csrfToken };
+  // "quality 6.8/10 · appeal 5.9/10" from a record's quality_score and aesthetic_score; "" when the
+  // model gives neither (older models, or a photo not judged).
+  function judgement(record) {
+    const parts = [];
+    for (const [key, word] of [["quality_score", "quality"], ["aesthetic_score", "appeal"]]) {
+      const value = record[key];
+      if (typeof value === "number" && Number.isFinite(value)) parts.push(`${word} ${value.toFixed(1)}/10`);
+    }
+    return parts.join(" · ");
+  }
+
+  return { api, el, chart, scoreClass, judgement, csrfHeader, csrfToken };
 })();

@@ -159,6 +159,7 @@
       PC.el("div", { class: "meta" },
         PC.el("span", { class: "s", text: score }),
         PC.el("span", { text: status })),
+      PC.judgement(member) ? PC.el("div", { class: "judgement", text: PC.judgement(member) }) : null,
       PC.el("div", { class: "why", text: why }),
       isExpanded ? reasonsBlock(member) : null
     );
@@ -252,6 +253,7 @@
     const caption = PC.el("figcaption", {},
       PC.el("strong", { text: member.name }), " ",
       PC.el("span", { class: "s", text: member.score === null ? "" : member.score.toFixed(2) }), " ",
+      PC.judgement(member) ? PC.el("span", { class: "judgement", text: PC.judgement(member) }) : null, " ",
       PC.el("span", { class: "focus-kind", text: zoom ? "100% · finding the face or the sharpest region…" : "whole frame" }));
     figure.append(img, caption);
     const id = encodeURIComponent(member.id);

@@ -54,6 +54,9 @@
     node.querySelector(".card-score").className = "card-score " + PC.scoreClass(result.score);
     node.querySelector(".score-std").textContent = `± ${result.score_std.toFixed(2)}`;
     PC.chart(node.querySelector(".chart"), result.distribution, result.score);
+    const judgement = node.querySelector(".judgement");
+    judgement.textContent = PC.judgement(result);
+    judgement.hidden = !judgement.textContent;
     const reasons = node.querySelector(".reasons");
     for (const reason of result.reasons) {
       reasons.append(PC.el("li", { class: `reason reason-${reason.level}`, text: reason.text }));
