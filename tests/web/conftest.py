@@ -130,6 +130,19 @@ def browser():
         instance.close()
 
 
+@pytest.fixture()
+def page(browser):
+    """A fresh page (1400 x 1000) that records script errors in ``page.errors`` and dismisses dialogs into
+    ``page.dialogs``; a module with its own ``page`` fixture uses that one instead."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.errors, page.dialogs = [], []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
 def make_burst(source: Path, folder: Path, count: int = 4) -> list[Path]:
     """A burst of *count* frames from one real photo: shifted, cropped and one blurred, with EXIF
     capture times 0.3 s apart and the source's camera. Frame 2 is the blurred one."""

@@ -3,39 +3,12 @@ headless Chromium against the real server. The scores are set by hand on the ser
 view is what is tested); a photo whose record lacks them, or has them null, shows none and nothing breaks."""
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
-from .conftest import BURST_SOURCE, make_burst, playwright_expect
+from .conftest import playwright_expect
+from .test_browser_review import library, server  # noqa: F401 (its shoot: a burst of 4 and singles)
 
 expect = playwright_expect()
 JUDGED = {"quality_score": 6.84, "aesthetic_score": 5.91}
 SHOWN = "quality 6.8/10 · appeal 5.9/10"
-
-
-@pytest.fixture(scope="module")
-def library(shared_data, tmp_path_factory):
-    root = tmp_path_factory.mktemp("judged")
-    make_burst(shared_data / "photos" / BURST_SOURCE, root / "shoot", count=2)
-    shutil.copy(shared_data / "photos" / "Apple iPhone 4.jpg", root / "Apple iPhone 4.jpg")
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(start_server, library):
-    return start_server(str(library))
-
-
-@pytest.fixture()
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    yield page
-    assert not page.errors, page.errors
-    context.close()
 
 
 def judge(route, edit) -> None:
@@ -63,6 +36,7 @@ def test_upload_page_shows_quality_and_appeal_when_the_model_gives_them(server, 
     other = page.locator(".card", has_text="Canon EOS 350D.jpg")
     expect(other.locator(".judgement")).to_be_hidden()
     expect(other.locator(".score-value")).not_to_have_text("…")
+    assert page.errors == []
 
 
 def test_library_cards_and_loupe_show_quality_and_appeal(server, page):
@@ -76,7 +50,7 @@ def test_library_cards_and_loupe_show_quality_and_appeal(server, page):
 
     page.route("**/api/library/groups", lambda route: judge(route, edit))
     page.goto(server.url + "/library")
-    expect(page.locator("section.group", has_text="Burst of 2")).to_have_count(1, timeout=180_000)
+    expect(page.locator("section.group", has_text="Burst of 4")).to_have_count(1, timeout=180_000)
     card = page.locator(".photo", has_text="Apple iPhone 4.jpg")
     expect(card.locator(".judgement")).to_have_text(SHOWN)
     expect(page.locator(".photo", has_text="burst_01.jpg").locator(".judgement")).to_have_count(0)
@@ -85,3 +59,4 @@ def test_library_cards_and_loupe_show_quality_and_appeal(server, page):
     pane = page.locator("figure.pane").first
     expect(pane).to_be_visible()
     expect(pane.locator(".judgement")).to_have_text(SHOWN)
+    assert page.errors == []

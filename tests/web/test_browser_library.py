@@ -28,17 +28,6 @@ def server(start_server, library):
     return start_server(str(library))
 
 
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.errors, page.dialogs = [], []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
-
-
 def test_change_the_pick_and_find_the_sidecars(server, page, library):
     page.goto(server.url + "/library")
     burst = page.locator("section.group", has_text="Burst of 4")
