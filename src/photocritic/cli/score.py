@@ -33,12 +33,14 @@ SCORE_EPILOG = """
 * `photocritic score ~/Pictures -r --top 10 --explain` : the ten best, with every reason
 * `photocritic score shoot/ --min-score 6 --sort time -f jsonl` : the keepers, in shooting order
 
-Each JSONL record holds: path, score (mean rating 1-10), score_std, distribution (10 probabilities
-for ratings 1..10), error (null or a one-line reason), width, height, taken_at (ISO 8601 from EXIF),
-camera, format, model, and technical (sharpness, exposure_ev, contrast, colorfulness, noise, ...).
+Each JSONL record holds: path, score (mean rating 1-10), quality_score and aesthetic_score (1-10, null
+unless the model gives them), score_std, distribution (10 probabilities for ratings 1..10), error (null or
+a one-line reason), width, height, taken_at (ISO 8601 from EXIF), camera, format, model, flags, and
+technical (sharpness, exposure_ev, contrast, colorfulness, noise, ...).
 
-The table's photo column is each path relative to the folder the photos share; its why column gives the
-two main reasons (all of them with --explain), in the words the web app uses.
+The table fits the terminal. Its photo column is each path relative to the folder the photos share; its
+why column gives the model's quality and appeal where it gives them, then the two main reasons (all of
+them with --explain), in the words the web app uses.
 
 **Exit codes**: 0 every photo scored; 1 some photos failed (their records carry `error`); 2 usage or
 environment error; 3 internal error (a bug: please report it).
