@@ -39,6 +39,18 @@ def test_a_rebinding_host_is_refused_on_every_interface(client):
     assert client.get("/api/session", headers={"Host": f"{socket.gethostname()}:8000"}).status_code == 200
 
 
+@pytest.mark.parametrize("host", ["localhost:80@evil.com", "[::1]evil.com", "localhost:8000/evil", "127.0.0.1:", "localhost:80:80",
+                                  "localhost:123456", "[::1", "localhost evil.com"])
+def test_a_host_header_is_parsed_strictly(client, host):
+    """An allowed name (or bracketed IPv6 literal), then at most :PORT in digits, nothing else."""
+    assert client.get("/api/session", headers={"Host": host}).status_code == 400, host
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8000", "LOCALHOST:8000", "127.0.0.1:1", "[::1]", "[::1]:8000"])
+def test_allowed_hosts_still_pass(client, host):
+    assert client.get("/api/session", headers={"Host": host}).status_code == 200, host
+
+
 def test_long_names_keep_their_extension_and_content_decides_it(client, library, real_jpeg):
     data = real_jpeg.read_bytes()
     long_name = "é" * 200 + ".jpg"  # 404 bytes

@@ -12,13 +12,16 @@ reaches a user from any command.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 import typer
 
 from photocritic.cli.ava import ava_app
-from photocritic.cli.common import EXIT_INTERNAL, EXIT_USAGE, missing_extra
+from photocritic.cli.common import EXIT_INTERNAL, EXIT_USAGE, OutputClosed, missing_extra
 from photocritic.cli.cull import CULL_EPILOG, cull_command
 from photocritic.cli.evaluate import EVALUATE_EPILOG, evaluate_command
 from photocritic.cli.score import SCORE_EPILOG, score_command
@@ -89,15 +92,58 @@ def _internal_error(exc: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP: every cleanup runs, as for Ctrl-C (no FILE.partial is left)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals met while a command ran (typer turns an interrupt into a silent exit 130).
+_RECEIVED: list[int] = []
+
+
+def _stop(signum: int, frame: object) -> None:
+    _RECEIVED.append(signum)
+    raise Stopped(signum)
+
+
+def _interrupted(signum: int) -> int:
+    """One line for an interrupt, and its exit code: 130 for Ctrl-C, 128 + N for signal N."""
+    with contextlib.suppress(OSError):  # a hung-up terminal takes no message
+        _say("interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}")
+    return 128 + signum
+
+
 def main(argv: list[str] | None = None) -> None:
     from photocritic.cli.help import install
 
     command = typer.main.get_command(app)
     install(command)
+    # Ctrl-C, SIGTERM and SIGHUP alike: cleanups run, one line, exit 128 + N; only where their
+    # handling is still the default (not in a test runner's process, not in a thread)
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    if hasattr(signal, "SIGHUP"):
+        defaults[signal.SIGHUP] = signal.SIG_DFL
+    handled = [s for s, default in defaults.items() if signal.getsignal(s) is default]
+    if threading.current_thread() is not threading.main_thread():
+        handled = []
+    for signum in handled:
+        signal.signal(signum, _stop)
+    _RECEIVED.clear()
     try:
         code = command.main(args=argv, prog_name="photocritic", standalone_mode=False)
+        if _RECEIVED:
+            code = _interrupted(_RECEIVED[0])
     except typer.Exit as exc:  # raised outside a command's invocation (an eager option)
         code = exc.exit_code
+    except OutputClosed:
+        # `photocritic score ... | head`: the reader left; stop quietly like other Unix tools, exit 0
+        # (what a script with `set -o pipefail` expects from a reader that took what it needed)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
     except typer.TyperException as exc:  # click's usage errors: one line, like our own
         if type(exc).__name__ == "NoArgsIsHelpError":  # `photocritic` or `photocritic taste` alone: the help
             print(exc.format_message(), end="")
@@ -107,12 +153,8 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (see '{context.command_path} --help')" if context is not None else ""
             _say(f"error: {_one_line(exc.format_message())}{hint}")
             code = EXIT_USAGE
-    except typer.Abort:
-        _say("interrupted")
-        code = 130
-    except KeyboardInterrupt:
-        _say("interrupted; finished photos are kept in the catalog")
-        code = 130
+    except (typer.Abort, KeyboardInterrupt):
+        code = _interrupted(_RECEIVED[0] if _RECEIVED else signal.SIGINT)
     except BrokenPipeError:
         # `photocritic score ... | head`: the reader left; stop quietly like other Unix tools
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -140,5 +182,9 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("PHOTOCRITIC_DEBUG"):
             raise
         code = _internal_error(exc)
-    sys.stdout.flush()
+    finally:
+        for signum in handled:
+            signal.signal(signum, defaults[signum])
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
     sys.exit(code if isinstance(code, int) else 0)

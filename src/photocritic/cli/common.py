@@ -116,31 +116,40 @@ def check_input_folder(path: Path | None, option: str) -> None:
     _check_input(path, option, want_folder=True)
 
 
+class OutputClosed(Exception):
+    """The reader of our output went away (``photocritic score ... | head -1``). Not an OSError, so
+    that click does not turn it into exit 1; the CLI stops quietly (exit 0)."""
+
+
 @contextlib.contextmanager
 def output_stream(output: Path | None) -> Iterator[IO[str]]:
     """stdout, or a file written beside its final name and renamed into place when complete.
 
     A run that fails or is interrupted leaves neither a half-written file nor its ``.partial``.
+    A reader that went away (a closed pipe) raises :class:`OutputClosed`.
     """
-    if output is None:
-        yield sys.stdout
-        return
-    output = output.expanduser()
-    if output.exists() and not output.is_file():
-        # a device, a FIFO, /dev/stdout: written straight into, never replaced by a rename
-        with open(output, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
     try:
-        with open(partial, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.replace(partial, output)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise
+        if output is None:
+            yield sys.stdout
+            return
+        output = output.expanduser()
+        if output.exists() and not output.is_file():
+            # a device, a FIFO, /dev/stdout: written straight into, never replaced by a rename
+            with open(output, "w", encoding="utf-8", newline="") as stream:
+                yield stream
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with open(partial, "w", encoding="utf-8", newline="") as stream:
+                yield stream
+            os.replace(partial, output)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            raise
+    except BrokenPipeError:
+        raise OutputClosed() from None
 
 
 @contextlib.contextmanager

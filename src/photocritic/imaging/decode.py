@@ -24,6 +24,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from photocritic.imaging.errors import PhotoError
 from photocritic.imaging.exif import read_capture_info
+from photocritic.imaging.png_chunks import without_oversized_chunks
 
 try:  # HEIC/HEIF/AVIF from phones; optional at import so a broken wheel costs only those files
     import pillow_heif
@@ -156,7 +157,8 @@ def decode_for_model(
                 return _decode_raw(path, long_side, max_pixels, draft_headroom, keep_drafted, given)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(stream) as image:
+                # a PNG's text or ICC chunk too large for Pillow is dropped, not the photo
+                with Image.open(without_oversized_chunks(stream)) as image:
                     return _decode_opened(image, long_side, max_pixels, draft_headroom=draft_headroom, keep_drafted=keep_drafted)
     except PhotoError:
         raise

@@ -42,9 +42,19 @@ def parse_exif_datetime(value: object, subsec: object = None, offset: object = N
     if digits:
         iso += "." + (digits + "000000")[:6]
     tz = _text(offset)
-    if tz and re.fullmatch(r"[+-]\d{2}:\d{2}", tz):
+    if tz and _valid_offset(tz):
         iso += tz
     return iso
+
+
+def _valid_offset(tz: str) -> bool:
+    """'+HH:MM' within the offsets clocks use (-12:00 to +14:00); '+99:99' and the like are dropped,
+    so that ``datetime.fromisoformat`` reads every taken_at."""
+    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", tz)
+    if not match or int(match.group(3)) > 59:
+        return False
+    minutes = int(match.group(2)) * 60 + int(match.group(3))
+    return minutes <= (14 * 60 if match.group(1) == "+" else 12 * 60)
 
 
 def camera_name(make: object, model: object) -> str | None:

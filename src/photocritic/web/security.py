@@ -17,6 +17,7 @@ same browser visits:
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Iterable
 
 from fastapi.security import APIKeyHeader
@@ -43,11 +44,24 @@ PAGE_CSP = (
 )
 
 
-def _host_name(host_header: str) -> str:
+def _host_name(host_header: str) -> str | None:
+    """The name in a Host header: a name, or a bracketed IPv6 literal, then at most ``:PORT``
+    (digits); None for anything else (``localhost:80@evil.com``, ``[::1]evil.com``), which no
+    allow-list holds."""
     host = host_header.strip().lower()
     if host.startswith("["):  # [::1]:8000
-        return host[: host.find("]") + 1] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        end = host.find("]")
+        if end < 0:
+            return None
+        name, rest = host[: end + 1], host[end + 1 :]
+    elif host.count(":") > 1:  # a bare IPv6 address, without a port
+        name, rest = host, ""
+    else:
+        name = host.partition(":")[0]
+        rest = host[len(name) :]
+    if rest and not re.fullmatch(r":[0-9]{1,5}", rest):
+        return None
+    return name or None
 
 
 class GuardMiddleware:
