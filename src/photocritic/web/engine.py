@@ -22,7 +22,6 @@ from pathlib import Path
 from photocritic.imaging import PHOTO_EXTENSIONS, PhotoError, decode_for_model
 from photocritic.models.backbone import BACKBONES
 from photocritic.models.zoo import ScoringModel, load_model
-from photocritic.reasons import technical_reasons  # noqa: F401 (its old home: still importable from here)
 from photocritic.scoring import PreparedPhoto, backbone_network, embed_prepared, prepare_decoded, score_rows
 
 #: Uploads larger than this many pixels are refused before decoding (the page sends ~1.5 MP).
@@ -129,4 +128,4 @@ class UploadScorer:
         shutil.rmtree(self._tmpdir, ignore_errors=True)
 
 
-__all__ = ["UploadScorer", "technical_reasons", "DEFAULT_UPLOAD_MAX_PIXELS"]
+__all__ = ["UploadScorer", "DEFAULT_UPLOAD_MAX_PIXELS"]
