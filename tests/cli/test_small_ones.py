@@ -38,6 +38,16 @@ def test_contact_sheet_counts_in_words(shared_data, tmp_path):
     assert "· 2 photos</h3>" in text
 
 
+def test_contact_sheet_shows_quality_and_appeal_when_given(tmp_path):
+    from photocritic.culling.contact_sheet import write_contact_sheet
+
+    Image.new("RGB", (300, 200), (120, 140, 90)).save(tmp_path / "a.jpg")
+    record = {"path": str(tmp_path / "a.jpg"), "group": 1, "group_size": 1, "rank": 1, "pick": True, "score": 6.1,
+              "quality_score": 6.84, "aesthetic_score": 5.91, "reasons": ["no similar photo: kept"]}
+    text = write_contact_sheet([record], tmp_path / "sheet").read_text(encoding="utf-8")
+    assert "score 6.10 · quality 6.8/10, appeal 5.9/10" in text
+
+
 def test_taste_explain_draws_a_scale_and_shows_a_low_scorer(shared_data, tmp_path):
     pytest.importorskip("torch")
     photo = shared_data / "photos" / "Multiple ICC segments.jpg"  # scored 3.1: its map was empty

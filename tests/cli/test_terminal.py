@@ -82,9 +82,9 @@ def test_score_fits_80_columns_and_gives_the_reasons_room(shoot):
 
 
 def test_cull_shows_progress_for_every_step_and_lists_groups_first(shoot):
-    out, err, first = at_terminal("cull", str(shoot / "shoot"), "-f", "table", catalog=shoot / "c.sqlite")
+    out, err, first = at_terminal("cull", str(shoot / "shoot"), "-f", "table", "--report", str(shoot / "sheet"), catalog=shoot / "c.sqlite")
     assert widest(out) <= 80, out
-    for step in ("loading the model", "scoring", "grouping look-alikes", "faces, eyes and grain", "ranking"):
+    for step in ("loading the model", "scoring", "grouping look-alikes", "faces, eyes and grain", "ranking", "contact sheet"):
         assert step in err, err
     rows = [line for line in out.splitlines() if line.startswith("│")]
     ranks = [row.split("│")[2].strip() for row in rows]

@@ -126,7 +126,8 @@ def cull_command(
     if report is not None:
         from photocritic.culling.contact_sheet import write_contact_sheet
 
-        sheet = write_contact_sheet(records, report, title=f"photocritic cull · {plural(len(records), 'photo')}")
+        with progress_bar("contact sheet", enabled=not quiet) as progress:
+            sheet = write_contact_sheet(records, report, title=f"photocritic cull · {plural(len(records), 'photo')}", progress=progress)
         if not quiet:
             print(f"contact sheet: {sheet}", file=sys.stderr)
     if move_rejects is not None:

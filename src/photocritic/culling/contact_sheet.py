@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+from photocritic.reasons import judgement
 from photocritic.writers import plural
 
 THUMB_SIDE = 320
@@ -69,7 +70,8 @@ def _figure(record: dict, thumbs: dict[str, str | None]) -> str:
     badge = '<span class="badge">PICK</span>' if record.get("pick") else ""
     rank = f'<span class="rank">#{record["rank"]}</span>' if record.get("rank") and (record.get("group_size") or 1) > 1 else ""
     score = record.get("score")
-    score_text = f"score {score:.2f}" if isinstance(score, (int, float)) else "not scored"
+    score_text = " · ".join(filter(None, [f"score {score:.2f}" if isinstance(score, (int, float)) else "not scored",
+                                          judgement(record)]))
     reasons = "".join(f"<li>{html.escape(str(r))}</li>" for r in record.get("reasons") or [])
     return (
         f'<figure class="{classes}" title="{title}"><div class="frame">{image}{badge}{rank}</div>'
@@ -77,14 +79,20 @@ def _figure(record: dict, thumbs: dict[str, str | None]) -> str:
     )
 
 
-def write_contact_sheet(records: Sequence[dict], folder: str | os.PathLike, title: str = "photocritic cull", workers: int = 2) -> Path:
-    """Write ``folder/index.html`` and its thumbnails for cull *records*; returns the HTML path."""
+def write_contact_sheet(records: Sequence[dict], folder: str | os.PathLike, title: str = "photocritic cull", workers: int = 2,
+                        progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write ``folder/index.html`` and its thumbnails for cull *records*; returns the HTML path.
+    *progress(done, total)* is told of each thumbnail made."""
     folder = Path(folder).expanduser()
     thumbs_dir = folder / "thumbs"
     thumbs_dir.mkdir(parents=True, exist_ok=True)
     names = {r["path"]: _thumb_name(r["path"]) for r in records}
+    made = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        made = list(pool.map(lambda p: _make_thumb(p, thumbs_dir / names[p]), list(names)))
+        for ok in pool.map(lambda p: _make_thumb(p, thumbs_dir / names[p]), list(names)):
+            made.append(ok)
+            if progress:
+                progress(len(made), len(names))
     thumbs = {p: (names[p] if ok else None) for p, ok in zip(names, made)}
 
     groups: dict[int, list[dict]] = {}
