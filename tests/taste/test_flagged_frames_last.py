@@ -35,11 +35,12 @@ def folders(shared_data, tmp_path_factory):
     return root, env
 
 
-def test_a_taste_model_of_dark_picks_still_puts_the_black_frame_last(folders):
+def test_every_model_puts_the_black_frame_last_a_taste_for_dark_picks_and_its_blend_included(folders):
     root, env = folders
-    fit = photocritic("taste", "fit", "--good", str(root / "good"), "--bad", str(root / "bad"), "-o", str(root / "taste"), env=env)
-    assert fit.returncode == 0, fit.stderr
-    for model in (str(root / "taste"), "default"):
+    for name, blend in (("taste", "0"), ("blend", "0.5")):
+        fit = photocritic("taste", "fit", "--good", str(root / "good"), "--bad", str(root / "bad"), "--blend", blend, "-o", str(root / name), env=env)
+        assert fit.returncode == 0, fit.stderr
+    for model in (str(root / "taste"), str(root / "blend"), "default", "nima-ava"):
         run = photocritic("score", str(root / "new"), "--model", model, "--sort", "score", "-f", "jsonl", env=env)
         assert run.returncode == 0, run.stderr
         records = [json.loads(line) for line in run.stdout.splitlines()]
