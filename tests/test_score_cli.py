@@ -122,7 +122,11 @@ def test_python_cull_returns_the_records_the_cli_writes(shared_data, tmp_path):
 
     make_burst(shared_data / "photos" / BURST_SOURCE, tmp_path / "shoot")
     shutil.copy2(shared_data / "photos" / "Apple iPhone 4.jpg", tmp_path / "shoot")
-    records = photocritic.cull([tmp_path / "shoot"], catalog=tmp_path / "api.sqlite")
+    told = []
+    records = photocritic.cull([tmp_path / "shoot"], catalog=tmp_path / "api.sqlite", progress=lambda *step: told.append(step))
+    phases = list(dict.fromkeys(step[2] if len(step) > 2 else "scoring" for step in told))
+    assert phases == ["scoring", "grouping look-alikes", "faces, eyes and grain", "ranking"]
+    assert all(0 < done <= total for done, total, *_ in told) and told[-1][0] == told[-1][1]
     cli = run_cli("cull", str(tmp_path / "shoot"), "-f", "jsonl", catalog=tmp_path / "cli.sqlite")
     assert cli.returncode == 0, cli.stderr
     assert records == [json.loads(line) for line in cli.stdout.splitlines()]
