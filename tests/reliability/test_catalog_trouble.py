@@ -112,6 +112,16 @@ def test_what_is_not_a_catalog_is_refused_with_exit_2_and_left_as_it_is(kind, ph
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("catalog")) == ["catalog.sqlite"]
 
 
+def test_serve_with_a_folder_for_catalog_is_exit_2_before_it_serves(photos, tmp_path):
+    (tmp_path / "folder").mkdir()
+    try:
+        done = cli(["serve", str(photos), "--port", "0", "--catalog", str(tmp_path / "folder")], {}, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve started with a folder for its catalog")
+    stderr = done.stderr.rsplit(b"\nPEAK_RSS_KB=", 1)[0].decode()
+    assert done.returncode == 2 and stderr.strip().splitlines() == [stderr.strip()] and "is a folder" in stderr, stderr
+
+
 @pytest.fixture
 def full_disk(tmp_path):
     """A real file system with no room left: a 256 KB tmpfs, filled (needs root; skipped otherwise)."""

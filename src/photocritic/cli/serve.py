@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from photocritic.cli.common import builtin_models, usage_error
+from photocritic.cli.common import builtin_models, check_output_file, usage_error
 
 SERVE_EPILOG = """
 **Examples**
@@ -84,6 +84,7 @@ def serve_command(
         raise usage_error(f"not a folder: {str(library)!r}")
     if sidecar not in ("replace", "append"):
         raise usage_error(f"--sidecar must be replace or append, not {sidecar!r}")
+    check_output_file(catalog, "--catalog", example="catalog.sqlite")  # the library is scored once the server is up
     sock = _bind(host, port)  # before the model loads: a port in use is known at once
     rules = XmpRules(
         pick_rating=pick_rating,
