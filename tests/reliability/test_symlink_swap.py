@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photocritic.web.library import OutsideRoot, open_inside
 from tests.reliability.conftest import SRC
 
 CROPS = 400
@@ -103,6 +102,8 @@ def test_a_photo_swapped_for_a_symlink_is_never_served_from_outside(tmp_path, re
 
 
 def test_open_inside_refuses_links_folders_and_fifos_on_the_open_file(tmp_path, real_jpeg):
+    from photocritic.web.library import OutsideRoot, open_inside
+
     root, outside = tmp_path / "root", tmp_path / "outside"
     (root / "sub").mkdir(parents=True)
     outside.mkdir()
@@ -123,3 +124,61 @@ def test_open_inside_refuses_links_folders_and_fifos_on_the_open_file(tmp_path, 
     os.symlink(outside, root / "sub")  # a folder swapped for a link out
     with pytest.raises(OutsideRoot):
         open_inside(root, root / "sub" / "a.jpg")
+
+
+_FLIP = """
+import os, sys, time
+sidecar, keep, outside, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    os.symlink(outside, sidecar + ".link")
+    os.replace(sidecar + ".link", sidecar)
+    os.link(keep, sidecar + ".back")
+    os.replace(sidecar + ".back", sidecar)
+"""
+
+
+def test_a_sidecar_swapped_for_a_symlink_is_never_read(tmp_path):
+    """A sidecar flipped (by another process) between itself and a link to an outside XMP file while
+    ratings are merged into it: the outside file's content never lands in the library."""
+    import subprocess
+    import sys
+
+    from photocritic.culling.xmp import XmpError, merge_rating_status
+
+    library, outside = tmp_path / "library", tmp_path / "outside"
+    library.mkdir()
+    outside.mkdir()
+    secret = outside / "private.xmp"
+    secret.write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                      '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:source="SECRET-OUTSIDE"/></rdf:RDF></x:xmpmeta>')
+    sidecar = library / "photo.xmp"
+    keep = library / ".keep.xmp"
+    keep.write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                    '<rdf:Description/></rdf:RDF></x:xmpmeta>')
+    os.link(keep, sidecar)
+    flipper = subprocess.Popen([sys.executable, "-c", _FLIP, str(sidecar), str(keep), str(secret), "8"])
+    leaked = refused = 0
+    try:
+        deadline = time.monotonic() + 7
+        while time.monotonic() < deadline:
+            try:
+                merge_rating_status(sidecar, 3)
+            except (XmpError, OSError):
+                refused += 1
+            leaked += "SECRET-OUTSIDE" in in_library(sidecar)
+    finally:
+        flipper.wait(timeout=30)
+    print(f"sidecar flips: {refused} merges refused, {leaked} leaks")
+    assert leaked == 0
+    assert not any("SECRET-OUTSIDE" in in_library(p) for p in library.iterdir())
+
+
+def in_library(path) -> str:
+    """The text of *path* itself, never of a link's target ("" for a link)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as stream:
+        return stream.read().decode("utf-8", "replace")

@@ -32,10 +32,12 @@ The photo itself is never opened for writing.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import secrets
+import stat
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -352,7 +354,7 @@ def merge_rating_status(
             raise XmpError(f"{sidecar} is not a regular file")
         if not info.st_mode & 0o222 or not os.access(sidecar, os.W_OK):
             raise XmpError(f"{sidecar} is read-only (mode {info.st_mode & 0o777:o}): left as it was")
-        original = sidecar.read_bytes()
+        original = _read_no_link(sidecar)
         text, encoding = _read_encoded(original, sidecar)
     else:
         original, text, encoding = None, _NEW_SIDECAR, "utf-8"
@@ -378,6 +380,23 @@ def merge_rating_status(
         return "unchanged"
     _atomic_write(sidecar, data)
     return "written"
+
+
+def _read_no_link(sidecar: Path) -> bytes:
+    """The sidecar's bytes, read from what was opened without following a link: one swapped for a
+    link (or a FIFO) since it was checked is refused, never read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(sidecar, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise XmpError(f"{sidecar} is a symbolic link: left as it was") from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise XmpError(f"{sidecar} is not a regular file")
+        os.set_blocking(fd, True)
+        return stream.read()
 
 
 def _serialise(root: ET.Element, declared: list[tuple[str, str]]) -> str:
