@@ -231,13 +231,19 @@ class Catalog:
         taken for a damaged catalog: it is not ours to rename."""
         self._opened = None
         try:
+            info = os.stat(self.path)
+            if not S_ISREG(info.st_mode):  # a FIFO would block the open below; a device is no catalog
+                raise CatalogError(f"the catalog {str(self.path)!r} is not a regular file; give --catalog a file name, "
+                                   "or use --no-cache")
             with open(self.path, "rb") as stream:
                 head = stream.read(len(_SQLITE_HEADER))
         except FileNotFoundError:
             return
+        except CatalogError:
+            raise
         except OSError as exc:
             raise CatalogError(f"cannot read the catalog {str(self.path)!r}: {exc.strerror or exc}") from None
-        self._opened = os.stat(self.path)
+        self._opened = info
         if head and head != _SQLITE_HEADER:
             raise CatalogError(
                 f"the catalog {str(self.path)!r} is not an SQLite database (was it overwritten?); it was left as it is: "
