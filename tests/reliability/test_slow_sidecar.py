@@ -148,7 +148,9 @@ def test_the_server_answers_while_it_writes_that_sidecar(tmp_path, shared_data):
         assert answered, "the decision on the slow sidecar never finished"
         t_slow = statistics.median([answered[0], *(decide("slow.jpg", a) for a in ("pick", "reject", "pick", "reject"))])
         print(f"decision over HTTP: plain sidecar {t_plain * 1e3:.1f} ms, {BLANKS} blanks {t_slow * 1e3:.1f} ms")
-        assert t_slow <= 3 * t_plain, (t_plain, t_slow)
+        # 150 KB more to parse and write cost a few ms, a plain decision on an idle machine about 5 ms (1.9x
+        # measured); the quadratic search took minutes
+        assert t_slow <= 10 * t_plain, (t_plain, t_slow)
         assert " " * BLANKS in (library / "slow.xmp").read_text("utf-8")
     finally:
         server.stop()
