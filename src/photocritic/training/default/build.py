@@ -27,7 +27,8 @@ from photocritic.training.default.fit import FitConfig, Fitted, TrainingRows, fi
 
 N_FOLDS = 5
 #: the settings tried (each judged on the train folds only)
-GRID = {"ridge": (0.3, 1.0, 3.0), "w_pairs": (0.1, 0.3, 1.0), "quality_weight": (0.5, 0.65, 0.8)}
+GRID = {"ridge": (0.3, 1.0), "w_pairs": (0.3, 1.0), "ridge_aesthetic": (0.03, 0.1, 0.3), "w_own_taught": (0.5, 2.0),
+        "quality_weight": (0.5, 0.65, 0.8)}
 #: issue 27's goals: (figure, target, higher is better)
 GOALS = {
     "quality_srcc": (0.85, True),
@@ -99,12 +100,15 @@ class Data:
         return TrainingRows(
             X_rated=self.X_biq[biq_rows],
             rating=self.rating[biq_mask],
-            X_taught=np.concatenate([self.X_biq[taught_biq], self.X_own[taught_own]]),
-            teacher_mean=np.concatenate([distribution_mean(self.biq.teacher[taught_biq]), distribution_mean(self.own.teacher[taught_own])]),
+            X_taught=self.X_biq[taught_biq],
+            teacher_mean=distribution_mean(self.biq.teacher[taught_biq]),
+            X_taught_own=self.X_own[taught_own],
+            teacher_mean_own=distribution_mean(self.own.teacher[taught_own]),
             X_series=self.X_own[series_rows],
             series=[list(range(4 * k, 4 * k + 4)) for k in range(len(series))],
             X_grey_pairs=np.concatenate([self.X_biq[self.biq_row[self.grey_photo[grey_keep]]], self.X_biq[self.grey_row[grey_keep]]]),
             X_real=np.concatenate([self.X_biq[biq_rows], self.X_own[own_real]]),
+            X_scale=self.X_own[own_real],
             X_fail=self.X_own[fails],
         )
 
@@ -195,17 +199,19 @@ def attainment(goals: dict) -> float:
     return float(np.mean(parts))
 
 
-def choose(data: Data, log=print) -> tuple[FitConfig, list[dict]]:
-    """The setting of :data:`GRID` with the best mean attainment out of fold (train split only)."""
+def choose(data: Data, log=print) -> tuple[FitConfig, list[dict], dict]:
+    """The setting of :data:`GRID` with the best mean attainment out of fold (train split only), every
+    setting's goals, and the chosen one's out-of-fold figures."""
     grid = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
-    trials = []
+    trials, every = [], []
     for values, pred in zip(grid, out_of_fold(data, [replace(FitConfig(), **v) for v in grid], log)):
-        goals = figures(data, pred)["goals"]
+        every.append(figures(data, pred))
+        goals = every[-1]["goals"]
         trials.append({"config": replace(FitConfig(), **values).describe(), "goals": goals, "attainment": attainment(goals)})
         log(f"  {values}: attainment {trials[-1]['attainment']:.4f}, quality {goals['quality_srcc']:.3f}, "
             f"score {goals['score_srcc']:.3f}, moderate {goals['moderate']:.3f}, auc {goals['curated_auc']:.3f}")
-    best = max(trials, key=lambda t: t["attainment"])
-    return FitConfig(**best["config"]), trials
+    best = max(range(len(trials)), key=lambda i: trials[i]["attainment"])
+    return FitConfig(**trials[best]["config"]), trials, every[best]
 
 
 def test_figures(fitted: Fitted, test: list[biq2021.Rated], cache: Path, log=print) -> dict:
@@ -278,9 +284,8 @@ def main(shared_data: Path, biq_dir: Path, cache: Path, out: Path, command: str,
     previous = load_model(out) if (out / "config.json").is_file() else None
     data, test = load(shared_data, biq_dir, cache, log)
     log(f"choosing among {int(np.prod([len(v) for v in GRID.values()]))} settings on {N_FOLDS} folds of the train split")
-    cfg, trials = choose(data, log)
+    cfg, trials, held_out = choose(data, log)
     log(f"chosen: {cfg.describe()}")
-    held_out = figures(data, out_of_fold(data, [cfg], log)[0])
     fitted = fit(data.rows(np.ones(len(data.biq_train), bool), np.ones(len(data.photos), bool)), cfg)
     result = {
         "command": command,

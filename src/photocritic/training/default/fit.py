@@ -13,8 +13,9 @@ blocks of rows, each block weighed as a whole:
 ``aesthetic_score`` what AVA's voters like, borrowed: nima-ava's mean rating on every photo it saw (BIQ2021's
                    12,000 and their greyscale copies, the project's photos, their crops).
 ``score``          ``quality_weight`` x quality + (1 - quality_weight) x appeal, each first divided by its
-                   spread over the real training photos, then stretched so the real photos' median lies at
-                   5.5 and their 5th-95th percentiles :data:`SPAN` points apart.
+                   spread over the photos below, then stretched so their median lies at
+                   5.5 and their 5th-95th percentiles :data:`SPAN` points apart (the project's photos:
+                   snapshots and curated work, the mix a user's library holds).
 
 The *failure tails* come last, for each output on its own: non-negative penalties on how far each
 measure lies beyond its 2nd or 98th percentile (darker than almost any real photo, noisier, flatter...),
@@ -26,7 +27,7 @@ fixed width around ``score`` (the rating distribution), then the two sub-scores.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from scipy.optimize import nnls
@@ -50,6 +51,8 @@ class FitConfig:
     ridge_measures: float = 0.1  # on the measures and hinges
     w_pairs: float = 0.3  # the damage ranking's block, against BIQ2021's (1)
     w_grey: float = 0.1  # the monochrome-invariance block
+    ridge_aesthetic: float = 0.3  # the MLSP penalty of ``aesthetic_score``
+    w_own_taught: float = 1.0  # the project's pictures in the distillation, against BIQ2021's (1)
     quality_weight: float = 0.6  # quality's share of ``score``
 
     def describe(self) -> dict:
@@ -233,12 +236,15 @@ class TrainingRows:
 
     X_rated: np.ndarray  # BIQ2021 train photos
     rating: np.ndarray  # their opinion scores, 1-10
-    X_taught: np.ndarray  # every picture nima-ava saw
+    X_taught: np.ndarray  # BIQ2021 pictures nima-ava saw
     teacher_mean: np.ndarray
+    X_taught_own: np.ndarray  # the project's pictures nima-ava saw
+    teacher_mean_own: np.ndarray
     X_series: np.ndarray  # pictures of the damage series
     series: list[list[int]]  # rows of X_series: [pristine, mild, moderate, strong]
     X_grey_pairs: np.ndarray  # 2N rows: N photos then their N greyscale copies
-    X_real: np.ndarray  # real photos as they are (scale, tails)
+    X_real: np.ndarray  # real photos as they are (the tails leave them where they are)
+    X_scale: np.ndarray  # the photos whose spread sets the scale of ``score`` (the project's own)
     X_fail: np.ndarray  # obvious failures
 
 
@@ -252,8 +258,10 @@ class Prepared:
     pairs: Gram
     grey: Gram
     taught: Gram
+    taught_own: Gram
     Z_real: np.ndarray
     T_real: np.ndarray
+    Z_scale: np.ndarray
     Z_fail: np.ndarray
     T_fail: np.ndarray
 
@@ -269,7 +277,8 @@ def prepare(rows: TrainingRows) -> Prepared:
         Gram.of(Block(pairs_A, pairs_y, absolute=False)),
         Gram.of(Block(Zg[:half] - Zg[half:], np.zeros(half), absolute=False)),
         Gram.of(Block(expansion.standardise(rows.X_taught), rows.teacher_mean)),
-        expansion.standardise(rows.X_real), tail_columns(rows.X_real, expansion),
+        Gram.of(Block(expansion.standardise(rows.X_taught_own), rows.teacher_mean_own)),
+        expansion.standardise(rows.X_real), tail_columns(rows.X_real, expansion), expansion.standardise(rows.X_scale),
         expansion.standardise(rows.X_fail), tail_columns(rows.X_fail, expansion),
     )
 
@@ -277,10 +286,10 @@ def prepare(rows: TrainingRows) -> Prepared:
 def fit(rows: TrainingRows | Prepared, cfg: FitConfig) -> Fitted:
     prep = rows if isinstance(rows, Prepared) else prepare(rows)
     quality = Linear(*solve([(prep.rated, 1.0), (prep.pairs, cfg.w_pairs), (prep.grey, cfg.w_grey)], cfg))
-    aesthetic = Linear(*solve([(prep.taught, 1.0)], cfg))
+    aesthetic = Linear(*solve([(prep.taught, 1.0), (prep.taught_own, cfg.w_own_taught)], replace(cfg, ridge=cfg.ridge_aesthetic)))
     q_real, a_real = quality(prep.Z_real), aesthetic(prep.Z_real)
     q_fail, a_fail = quality(prep.Z_fail), aesthetic(prep.Z_fail)
-    scale = fit_scale(q_real, a_real, cfg.quality_weight)
+    scale = fit_scale(quality(prep.Z_scale), aesthetic(prep.Z_scale), cfg.quality_weight)
     quality.tails = fit_tails(q_real, prep.T_real, q_fail, prep.T_fail)
     aesthetic.tails = fit_tails(a_real, prep.T_real, a_fail, prep.T_fail)
     s_real, s_fail = scale.combine(q_real, a_real), scale.combine(q_fail, a_fail)
