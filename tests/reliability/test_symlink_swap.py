@@ -182,3 +182,78 @@ def in_library(path) -> str:
         return ""
     with os.fdopen(fd, "rb") as stream:
         return stream.read().decode("utf-8", "replace")
+
+
+_FLIP_FOLDER = """
+import os, sys, time
+root, outside, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+shoot, real, link = os.path.join(root, "shoot"), os.path.join(root, ".real"), os.path.join(root, ".link")
+
+
+def put(source):  # onto shoot; a folder made there meanwhile (while shoot was away) is set aside
+    while True:
+        try:
+            return os.replace(source, shoot)
+        except OSError:  # a folder, made by the writer
+            os.rename(shoot, shoot + "-made-meanwhile-" + str(time.monotonic_ns()))
+
+
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    os.rename(shoot, real)
+    os.symlink(outside, link)
+    put(link)
+    time.sleep(0.001)
+    os.unlink(shoot)
+    put(real)
+    time.sleep(0.002)
+"""
+
+
+def test_a_folder_swapped_for_a_symlink_never_gets_a_sidecar_written_into_it(tmp_path, shared_data):
+    """The folder of a burst flipped (by another process) between itself and a link to an outside
+    folder while a real server writes the group's sidecars: nothing is ever written outside."""
+    import subprocess
+    import sys
+
+    from tests.web.conftest import BURST_SOURCE, LiveServer, make_burst
+
+    library, outside = tmp_path / "library", tmp_path / "outside"
+    make_burst(shared_data / "photos" / BURST_SOURCE, library / "shoot", count=3)
+    outside.mkdir()
+    catalog = tmp_path / "catalog.sqlite"
+    env = {**os.environ, "PYTHONPATH": SRC, "PHOTOCRITIC_CATALOG": str(catalog), "PYTHONUNBUFFERED": "1"}
+    server = LiveServer([str(library), "--catalog", str(catalog)], env)
+    try:
+        http = httpx.Client(base_url=server.url, timeout=60)
+        token = {"X-CSRF-Token": http.get("/api/session").json()["csrf_token"]}
+        deadline = time.monotonic() + 300
+        while (state := http.get("/api/library/status").json()["state"]) != "ready":
+            assert state != "error" and time.monotonic() < deadline, state
+            time.sleep(0.3)
+        ids = [p["id"] for p in http.get("/api/library/photos").json()]
+
+        def decide(i: int) -> int:
+            action = ("pick", "reject", "accept", "reset")[i % 4]
+            try:
+                return http.post("/api/library/decisions", json={"photo_id": ids[i % len(ids)], "action": action}, headers=token).status_code
+            except httpx.HTTPError:
+                return -1
+
+        flipper = subprocess.Popen([sys.executable, "-c", _FLIP_FOLDER, str(library), str(outside), "10"])
+        try:
+            with ThreadPoolExecutor(4) as pool:
+                codes = list(pool.map(decide, range(600)))
+        finally:
+            flipper.wait(timeout=60)
+    finally:
+        server.stop()
+    assert flipper.returncode == 0
+    written_outside = sorted(p.name for p in outside.iterdir())
+    made = sorted(p.name for p in library.iterdir() if p.name not in ("shoot",))
+    print(f"folder flips: {codes.count(200)} decisions written, {codes.count(409)} refused, "
+          f"{len(written_outside)} files written outside, {len(made)} folders made meanwhile")
+    assert written_outside == []
+    assert made == []  # nor is a folder made (and written into) where the user's folder was moved away
+    assert set(codes) <= {200, 404, 409} and codes.count(200) > 0, sorted(set(codes))
+    assert "Traceback" not in "".join(server.log)

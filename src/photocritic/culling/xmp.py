@@ -337,24 +337,34 @@ def merge_rating_status(
     *,
     overwrite: bool = True,
     set_label: bool = False,
+    inside: str | os.PathLike | None = None,
 ) -> str:
     """As :func:`merge_rating`; says what happened: "written", "unchanged" (the sidecar already said
-    so; not rewritten) or "kept" (the user's own rating)."""
+    so; not rewritten) or "kept" (the user's own rating). With *inside* (the web app's library), the
+    sidecar's folder is opened once and must lie inside it (checked on the open folder, whose files
+    are then read and written by name relative to it): a folder swapped for a link out of it since it
+    was listed is refused (:class:`XmpError`), never written into."""
     sidecar = Path(sidecar)
     if rating is not None and not -1 <= int(rating) <= 5:
         raise ValueError(f"xmp:Rating must be -1..5, not {rating}")
+    with _Folder(sidecar.parent, inside) as folder:
+        return _merge(folder, sidecar, rating, label, overwrite, set_label)
+
+
+def _merge(folder: "_Folder", sidecar: Path, rating, label, overwrite: bool, set_label: bool) -> str:
+    name = sidecar.name
     try:
-        info = os.lstat(sidecar)
+        info = folder.lstat(name)
     except FileNotFoundError:
         info = None
     if info is not None:
-        if os.path.islink(sidecar):  # never followed: its target may be anywhere
+        if stat.S_ISLNK(info.st_mode):  # never followed: its target may be anywhere
             raise XmpError(f"{sidecar} is a symbolic link: left as it was")
-        if not os.path.isfile(sidecar):
+        if not stat.S_ISREG(info.st_mode):
             raise XmpError(f"{sidecar} is not a regular file")
-        if not info.st_mode & 0o222 or not os.access(sidecar, os.W_OK):
+        if not info.st_mode & 0o222 or not folder.access(name, os.W_OK):
             raise XmpError(f"{sidecar} is read-only (mode {info.st_mode & 0o777:o}): left as it was")
-        original = _read_no_link(sidecar)
+        original = _read_no_link(folder, sidecar)
         text, encoding = _read_encoded(original, sidecar)
     else:
         original, text, encoding = None, _NEW_SIDECAR, "utf-8"
@@ -378,16 +388,84 @@ def merge_rating_status(
     data = (prologue + body + epilogue if (prologue or epilogue) else body + "\n").encode(encoding)
     if data == original:
         return "unchanged"
-    _atomic_write(sidecar, data)
+    _atomic_write(folder, name, data)
     return "written"
 
 
-def _read_no_link(sidecar: Path) -> bytes:
+class _Folder:
+    """A sidecar's folder, opened once where the system can name files relative to an open folder:
+    every file of it is then reached through that descriptor, never through the folder's path again."""
+
+    def __init__(self, path: Path, inside: str | os.PathLike | None = None) -> None:
+        if inside is None:  # inside a library nothing is created: the folder holds the photo
+            path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.fd = None
+        if {os.open, os.stat, os.access, os.rename, os.unlink, os.chmod} <= os.supports_dir_fd and os.scandir in os.supports_fd:
+            self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        if inside is not None and not self._inside(Path(inside).resolve()):
+            self.close()
+            raise XmpError(f"{path} is not a folder inside {inside} (a link out of it?): nothing written")
+
+    def _inside(self, root: Path) -> bool:
+        try:
+            where = Path(os.readlink(f"/proc/self/fd/{self.fd}")) if self.fd is not None else None
+        except OSError:
+            where = None
+        if where is None:  # no /proc: the path resolved now must be the folder held open
+            where = self.path.resolve()
+            if self.fd is not None and not os.path.samestat(os.fstat(self.fd), os.stat(where)):
+                return False
+        return where == root or root in where.parents
+
+    def _at(self, name: str) -> tuple[str, dict]:
+        return (name, {"dir_fd": self.fd}) if self.fd is not None else (os.path.join(self.path, name), {})
+
+    def lstat(self, name: str) -> os.stat_result:
+        where, at = self._at(name)
+        return os.stat(where, follow_symlinks=False, **at)
+
+    def access(self, name: str, mode: int) -> bool:
+        where, at = self._at(name)
+        return os.access(where, mode, **at)
+
+    def open(self, name: str, flags: int, mode: int = 0o777) -> int:
+        where, at = self._at(name)
+        return os.open(where, flags, mode, **at)
+
+    def chmod(self, name: str, mode: int) -> None:
+        where, at = self._at(name)
+        os.chmod(where, mode, **at)
+
+    def replace(self, source: str, target: str) -> None:
+        (a, at), (b, _) = self._at(source), self._at(target)
+        os.replace(a, b, src_dir_fd=at.get("dir_fd"), dst_dir_fd=at.get("dir_fd"))
+
+    def unlink(self, name: str) -> None:
+        where, at = self._at(name)
+        os.unlink(where, **at)
+
+    def scandir(self):
+        return os.scandir(self.fd if self.fd is not None else self.path)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "_Folder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_no_link(folder: _Folder, sidecar: Path) -> bytes:
     """The sidecar's bytes, read from what was opened without following a link: one swapped for a
     link (or a FIFO) since it was checked is refused, never read."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(sidecar, flags)
+        fd = folder.open(sidecar.name, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise XmpError(f"{sidecar} is a symbolic link: left as it was") from None
@@ -413,16 +491,17 @@ def _serialise(root: ET.Element, declared: list[tuple[str, str]]) -> str:
 _CLEANED: set[str] = set()
 
 
-def _remove_stale_temps(folder: Path) -> None:
+def _remove_stale_temps(folder: _Folder) -> None:
     """Temporary files a killed write left (ours: ``.pc-*.xmp.tmp``; older versions':
     ``.NAME.xmp.XXXX.tmp``), once per folder and process; a fresh one may be another writer's."""
-    key = os.fspath(folder)
+    key = os.fspath(folder.path)
     if key in _CLEANED:
         return
     _CLEANED.add(key)
     now = time.time()
     try:
-        entries = list(os.scandir(folder))
+        with folder.scandir() as listing:
+            entries = list(listing)
     except OSError:
         return
     for entry in entries:
@@ -431,7 +510,7 @@ def _remove_stale_temps(folder: Path) -> None:
             continue
         try:
             if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_S:
-                os.unlink(entry.path)
+                folder.unlink(name)
         except OSError:
             pass
 
@@ -443,28 +522,27 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(path.parent)
+def _atomic_write(folder: _Folder, name: str, data: bytes) -> None:
+    _remove_stale_temps(folder)
     # short and unique whatever the sidecar's name (a 250-byte name plus a suffix would pass 255)
-    digest = hashlib.sha1(os.fsencode(path.name)).hexdigest()[:10]
-    temp = path.parent / f".pc-{digest}-{secrets.token_hex(4)}.xmp.tmp"
+    digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:10]
+    temp = f".pc-{digest}-{secrets.token_hex(4)}.xmp.tmp"
     try:
-        existing = os.stat(path).st_mode & 0o7777
+        existing = folder.lstat(name).st_mode & 0o7777
     except FileNotFoundError:
         existing = None
     mode = existing if existing is not None else 0o666 & ~_umask()
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    fd = folder.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        folder.chmod(temp, mode)
+        folder.replace(temp, name)
     except BaseException:
         try:
-            os.unlink(temp)
+            folder.unlink(temp)
         except OSError:
             pass
         raise
@@ -478,9 +556,10 @@ def write_rating(
     style: str = "replace",
     overwrite: bool = True,
     set_label: bool = False,
+    inside: str | os.PathLike | None = None,
 ) -> Path | None:
     """Merge a rating (and optionally a label) into the sidecar of *photo*; the sidecar's path, or None if kept."""
-    status, sidecar = write_rating_status(photo, rating, label, style=style, overwrite=overwrite, set_label=set_label)
+    status, sidecar = write_rating_status(photo, rating, label, style=style, overwrite=overwrite, set_label=set_label, inside=inside)
     return None if status == "kept" else sidecar
 
 
@@ -492,15 +571,17 @@ def write_rating_status(
     style: str = "replace",
     overwrite: bool = True,
     set_label: bool = False,
+    inside: str | os.PathLike | None = None,
 ) -> tuple[str, Path]:
     """As :func:`write_rating`: ("written" | "unchanged" | "kept", the sidecar's path). Without
-    *overwrite*, a rating embedded in the photo (Lightroom's, in the JPEG) counts as the user's."""
+    *overwrite*, a rating embedded in the photo (Lightroom's, in the JPEG) counts as the user's.
+    *inside*: as in :func:`merge_rating_status`."""
     sidecar = sidecar_path(photo, style)
     if not overwrite:
         embedded = read_embedded(photo)
         if embedded and embedded["rating"] not in (None, 0):
             return "kept", sidecar
-    return merge_rating_status(sidecar, rating, label, overwrite=overwrite, set_label=set_label), sidecar
+    return merge_rating_status(sidecar, rating, label, overwrite=overwrite, set_label=set_label, inside=inside), sidecar
 
 
 __all__ = [

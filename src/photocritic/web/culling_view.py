@@ -180,6 +180,7 @@ class CullingView:
                         style=self.rules.style,
                         overwrite=self.rules.overwrite_ratings or member == pid,
                         set_label=label is not None,
+                        inside=self.library.root,  # checked again on the open folder, as it is written
                     )
                     (written if path is not None else kept).append(sidecar)
             except (XmpError, OSError, OutsideRoot) as exc:
