@@ -27,8 +27,8 @@ from photocritic.training.default.fit import FitConfig, Fitted, TrainingRows, fi
 
 N_FOLDS = 5
 #: the settings tried (each judged on the train folds only)
-GRID = {"ridge": (0.3, 1.0), "w_pairs": (0.3, 1.0), "ridge_aesthetic": (0.03, 0.1, 0.3), "w_own_taught": (0.5, 2.0),
-        "quality_weight": (0.5, 0.65, 0.8)}
+GRID = {"ridge": (0.3, 1.0), "w_pairs": (0.3, 1.0), "ridge_aesthetic": (0.3, 1.0), "w_own_taught": (0.5, 2.0),
+        "quality_weight": (0.5, 0.65, 0.8), "tail_keep": (1.0, 10.0)}
 #: issue 27's goals: (figure, target, higher is better)
 GOALS = {
     "quality_srcc": (0.85, True),

@@ -54,6 +54,7 @@ class FitConfig:
     ridge_aesthetic: float = 0.3  # the MLSP penalty of ``aesthetic_score``
     w_own_taught: float = 1.0  # the project's pictures in the distillation, against BIQ2021's (1)
     quality_weight: float = 0.6  # quality's share of ``score``
+    tail_keep: float = 1.0  # how much keeping real photos where they are weighs in the tails' fit, against the failures
 
     def describe(self) -> dict:
         return asdict(self)
@@ -178,13 +179,14 @@ def tail_columns(X: np.ndarray, expansion: Expansion) -> np.ndarray:
     return np.concatenate([np.maximum(low - tech, 0), np.maximum(tech - high, 0)], axis=1)
 
 
-def fit_tails(values_real: np.ndarray, T_real: np.ndarray, values_fail: np.ndarray, T_fail: np.ndarray) -> np.ndarray:
+def fit_tails(values_real: np.ndarray, T_real: np.ndarray, values_fail: np.ndarray, T_fail: np.ndarray,
+              keep: float = 1.0) -> np.ndarray:
     """Non-negative tail penalties: failures pushed below the real photos' 2nd percentile, real photos
-    (whose tail columns are mostly 0) kept where they are."""
+    (whose tail columns are mostly 0) kept where they are; *keep*: the second's weight against the first."""
     target = float(np.percentile(values_real, 2)) - 0.5
     need = np.maximum(values_fail - target, 0)
     scale = np.maximum(np.abs(np.concatenate([T_real, T_fail])).max(axis=0), 1e-9)
-    A = np.concatenate([T_fail, T_real * np.sqrt(len(T_fail) / max(1, len(T_real)))]) / scale
+    A = np.concatenate([T_fail, T_real * np.sqrt(keep * len(T_fail) / max(1, len(T_real)))]) / scale
     y = np.concatenate([need, np.zeros(len(T_real))])
     coef, _ = nnls(A, y, maxiter=50 * A.shape[1])
     return coef / scale
@@ -290,10 +292,10 @@ def fit(rows: TrainingRows | Prepared, cfg: FitConfig) -> Fitted:
     q_real, a_real = quality(prep.Z_real), aesthetic(prep.Z_real)
     q_fail, a_fail = quality(prep.Z_fail), aesthetic(prep.Z_fail)
     scale = fit_scale(quality(prep.Z_scale), aesthetic(prep.Z_scale), cfg.quality_weight)
-    quality.tails = fit_tails(q_real, prep.T_real, q_fail, prep.T_fail)
-    aesthetic.tails = fit_tails(a_real, prep.T_real, a_fail, prep.T_fail)
+    quality.tails = fit_tails(q_real, prep.T_real, q_fail, prep.T_fail, cfg.tail_keep)
+    aesthetic.tails = fit_tails(a_real, prep.T_real, a_fail, prep.T_fail, cfg.tail_keep)
     s_real, s_fail = scale.combine(q_real, a_real), scale.combine(q_fail, a_fail)
-    return Fitted(cfg, prep.expansion, quality, aesthetic, scale, fit_tails(s_real, prep.T_real, s_fail, prep.T_fail))
+    return Fitted(cfg, prep.expansion, quality, aesthetic, scale, fit_tails(s_real, prep.T_real, s_fail, prep.T_fail, cfg.tail_keep))
 
 
 def _raw_linear(fitted: Fitted, coef: np.ndarray, intercept: float, tails: np.ndarray) -> tuple[np.ndarray, float]:
