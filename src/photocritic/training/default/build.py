@@ -266,7 +266,7 @@ photocritic's built-in model: one linear head over the frozen EfficientNet-Lite0
   1-10 scale, with the rating distribution around it (fixed width: `score_std` carries no per-photo
   information).
 
-BIQ2021 test split (2,000 photos, computed once, after the design was frozen): quality_score SRCC
+BIQ2021 test split (2,000 photos, never trained or chosen on; docs/models/default.md says how often it was read): quality_score SRCC
 {test['quality_score']['all']['srcc']:.3f} / PLCC {test['quality_score']['all']['plcc']:.3f} (ss02 {test['quality_score']['ss02']['srcc']:.3f}); score SRCC {test['score']['all']['srcc']:.3f};
 nima-ava {test['nima-ava']['all']['srcc']:.3f}. Out of fold on the project's photos: pristine above damaged
 {d['moderate']['mean_over_types']:.3f} (moderate), {d['mild']['mean_over_types']:.3f} (mild); obvious failures below the real photos' 10th percentile
