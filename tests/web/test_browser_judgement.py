@@ -26,6 +26,7 @@ def test_upload_page_shows_quality_and_appeal_when_the_model_gives_them(server, 
                 result.update(JUDGED)
             else:
                 result.pop("quality_score", None)  # a record without the keys at all
+                result.pop("aesthetic_score", None)
 
     page.route("**/api/score", lambda route: judge(route, edit))
     page.goto(server.url + "/")

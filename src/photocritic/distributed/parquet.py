@@ -48,6 +48,8 @@ RECORD_FIELDS = [
     pa.field("model", pa.string()),
     pa.field("technical", TECHNICAL_TYPE),
     pa.field("flags", pa.list_(pa.string())),
+    pa.field("quality_score", pa.float64()),  # null where the model gives none (and in parts of older versions)
+    pa.field("aesthetic_score", pa.float64()),
 ]
 
 ROW_FIELDS = [
