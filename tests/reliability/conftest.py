@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import os
 import shutil
 import subprocess
@@ -42,3 +44,27 @@ def cli_env(tmp_path):
 @pytest.fixture(scope="session")
 def real_jpeg(shared_data) -> Path:
     return shared_data / "photos" / "Canon EOS 350D.jpg"
+
+
+@contextlib.contextmanager
+def ready_library(library: Path, catalog: Path):
+    """A real ``photocritic serve`` on *library* (tests.web's LiveServer), once its scan is done: yields
+    (server, an httpx client on it, the CSRF header for writes); stops it afterwards."""
+    import time
+
+    import httpx
+
+    from tests.web.conftest import LiveServer
+
+    env = {**os.environ, "PYTHONPATH": SRC, "PHOTOCRITIC_CATALOG": str(catalog), "PYTHONUNBUFFERED": "1"}
+    server = LiveServer([str(library), "--catalog", str(catalog)], env)
+    try:
+        http = httpx.Client(base_url=server.url, timeout=60)
+        token = {"X-CSRF-Token": http.get("/api/session").json()["csrf_token"]}
+        deadline = time.monotonic() + 300
+        while (state := http.get("/api/library/status").json()["state"]) != "ready":
+            assert state != "error" and time.monotonic() < deadline, state
+            time.sleep(0.3)
+        yield server, http, token
+    finally:
+        server.stop()

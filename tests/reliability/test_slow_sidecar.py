@@ -12,10 +12,9 @@ import sys
 import threading
 import time
 
-import httpx
 import pytest
 
-from tests.reliability.conftest import SRC, cli
+from tests.reliability.conftest import SRC, cli, ready_library
 
 BLANKS = 150_000
 PLAIN = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -111,24 +110,13 @@ def test_cull_xmp_with_a_150kb_run_of_blanks_costs_at_most_twice_a_plain_sidecar
 
 
 def test_the_server_answers_while_it_writes_that_sidecar(tmp_path, shared_data):
-    from tests.web.conftest import LiveServer
-
     library = tmp_path / "library"
     library.mkdir()
     shutil.copy(shared_data / "photos" / "Canon EOS 7D.jpg", library / "slow.jpg")
     shutil.copy(shared_data / "photos" / "Apple iPhone 4.jpg", library / "plain.jpg")
     (library / "slow.xmp").write_text(hostile(), "utf-8")
     (library / "plain.xmp").write_text(PLAIN, "utf-8")
-    catalog = tmp_path / "catalog.sqlite"
-    env = {**os.environ, "PYTHONPATH": SRC, "PHOTOCRITIC_CATALOG": str(catalog), "PYTHONUNBUFFERED": "1"}
-    server = LiveServer([str(library), "--catalog", str(catalog)], env)
-    try:
-        http = httpx.Client(base_url=server.url, timeout=60)
-        token = {"X-CSRF-Token": http.get("/api/session").json()["csrf_token"]}
-        deadline = time.monotonic() + 300
-        while (state := http.get("/api/library/status").json()["state"]) != "ready":
-            assert state != "error" and time.monotonic() < deadline, state
-            time.sleep(0.3)
+    with ready_library(library, tmp_path / "catalog.sqlite") as (server, http, token):
         ids = {p["name"]: p["id"] for p in http.get("/api/library/photos").json()}
 
         def decide(name: str, action: str) -> float:
@@ -152,6 +140,4 @@ def test_the_server_answers_while_it_writes_that_sidecar(tmp_path, shared_data):
         # measured); the quadratic search took minutes
         assert t_slow <= 10 * t_plain, (t_plain, t_slow)
         assert " " * BLANKS in (library / "slow.xmp").read_text("utf-8")
-    finally:
-        server.stop()
     assert "Traceback" not in "".join(server.log)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.reliability.conftest import SRC
+from tests.reliability.conftest import SRC, ready_library
 
 CROPS = 400
 
@@ -216,21 +216,12 @@ def test_a_folder_swapped_for_a_symlink_never_gets_a_sidecar_written_into_it(tmp
     import subprocess
     import sys
 
-    from tests.web.conftest import BURST_SOURCE, LiveServer, make_burst
+    from tests.web.conftest import BURST_SOURCE, make_burst
 
     library, outside = tmp_path / "library", tmp_path / "outside"
     make_burst(shared_data / "photos" / BURST_SOURCE, library / "shoot", count=3)
     outside.mkdir()
-    catalog = tmp_path / "catalog.sqlite"
-    env = {**os.environ, "PYTHONPATH": SRC, "PHOTOCRITIC_CATALOG": str(catalog), "PYTHONUNBUFFERED": "1"}
-    server = LiveServer([str(library), "--catalog", str(catalog)], env)
-    try:
-        http = httpx.Client(base_url=server.url, timeout=60)
-        token = {"X-CSRF-Token": http.get("/api/session").json()["csrf_token"]}
-        deadline = time.monotonic() + 300
-        while (state := http.get("/api/library/status").json()["state"]) != "ready":
-            assert state != "error" and time.monotonic() < deadline, state
-            time.sleep(0.3)
+    with ready_library(library, tmp_path / "catalog.sqlite") as (server, http, token):
         ids = [p["id"] for p in http.get("/api/library/photos").json()]
 
         def decide(i: int) -> int:
@@ -246,8 +237,6 @@ def test_a_folder_swapped_for_a_symlink_never_gets_a_sidecar_written_into_it(tmp
                 codes = list(pool.map(decide, range(600)))
         finally:
             flipper.wait(timeout=60)
-    finally:
-        server.stop()
     assert flipper.returncode == 0
     written_outside = sorted(p.name for p in outside.iterdir())
     made = sorted(p.name for p in library.iterdir() if p.name not in ("shoot",))
