@@ -22,21 +22,29 @@ def score(paths, model="default", **options):
     return [{**record, "reasons": record_reasons(record)} for record in _score(paths, model=model, **options)]
 
 
-def cull(paths, model="default", *, recursive=False, catalog=None, use_catalog=True, faces=True, progress=None, **grouping):
+def cull(paths, model="default", *, recursive=False, catalog=None, use_catalog=True, faces=True, progress=None, keep=None, **grouping):
     """Group bursts and look-alikes among photos, folders or glob patterns, rank each group and say why:
-    the records of ``photocritic cull -f jsonl`` (group, rank, pick, reasons, ...), groups in order.
+    the records of ``photocritic cull -f jsonl`` (group, rank, pick, reasons, decision, ...), groups in order.
+    *keep*: as ``cull --keep``, a number of photos (20) or a share ("30%"): the best of them are kept (each
+    group's pick before any second frame), the picks that do not fit get the decision "left out"; a bad
+    value raises ValueError before any photo is read.
     *grouping*: :class:`photocritic.culling.GroupingConfig` fields (``similarity``, ``time_gap``, ...);
     *progress(done, total, phase)* is told of each step."""
     from photocritic.culling import GroupingConfig, cull_records
+    from photocritic.culling.keep import keep_best, parse_keep
     from photocritic.library.scan import find_photos
     from photocritic.scoring import Scorer
 
+    target = parse_keep(keep) if keep is not None else None
     files = find_photos([paths] if isinstance(paths, str) or hasattr(paths, "__fspath__") else list(paths), recursive=recursive)
     scorer = Scorer(model, catalog=catalog, use_catalog=use_catalog)
     try:
-        return cull_records(scorer, files, GroupingConfig(**grouping), faces=faces, progress=progress)
+        records = cull_records(scorer, files, GroupingConfig(**grouping), faces=faces, progress=progress)
     finally:
         scorer.close()
+    if target is not None:
+        keep_best(records, target, f"keep={keep}")
+    return records
 
 
 def load_model(name_or_path="default"):

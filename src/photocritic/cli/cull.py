@@ -30,12 +30,16 @@ CULL_EPILOG = """
 * `photocritic cull ~/Pictures/trip` : groups, ranks and reasons as a table
 * `photocritic cull shoot/ -f jsonl > cull.jsonl`
 * `photocritic cull shoot/ --xmp --sidecar append --reject-rating -1` : darktable sidecars, rejects flagged
+* `photocritic cull shoot/ --keep 20` : the best 20 photos, one per group of look-alikes before any second
+* `photocritic cull shoot/ --keep 30% --xmp` : the best 30% get --pick-rating, every other photo --reject-rating
 * `photocritic cull shoot/ --report sheet/` : an HTML contact sheet in sheet/index.html
 * `photocritic cull shoot/ --move-rejects shoot/rejects` then `photocritic cull --undo shoot/rejects/photocritic-cull-*.json`
 
 Each record: path, group, group_size, rank (1 = best of its group), pick, score, quality_score and
-aesthetic_score (null unless the model gives them), quality, reasons, taken_at, camera, sharpness,
-exposure_ev, faces, closed_eyes, error. Photos are never modified.
+aesthetic_score (null unless the model gives them), quality, reasons, decision (pick, reject, or left out
+by --keep), flags, taken_at, camera, sharpness, exposure_ev, faces, closed_eyes, error. A flagged photo
+(too small, almost entirely black or white, flat) is never a pick: it is a reject, its flag the reason.
+Photos are never modified.
 
 The photo column is each path relative to the folder the photos share.
 
@@ -67,7 +71,8 @@ def cull_command(
     reject_rating: int = typer.Option(1, "--reject-rating", min=-1, max=5, help="Stars for the others; -1 = rejected (darktable, digiKam, Bridge)."),
     pick_label: str = typer.Option(None, "--pick-label", help="xmp:Label for picks, e.g. Green."),
     reject_label: str = typer.Option(None, "--reject-label", help="xmp:Label for rejects, e.g. Red."),
-    rate_singles: bool = typer.Option(False, "--rate-singles", help="Also give --pick-rating to photos with no look-alike."),
+    rate_singles: bool = typer.Option(False, "--rate-singles", help="Also give --pick-rating to photos with no look-alike (--keep does)."),
+    keep: str = typer.Option(None, "--keep", metavar="N|N%", help="Keep the best N photos (or a share, 30%): each group's pick before any second frame, best score first; the picks that do not fit are 'left out' (rejects for --xmp and --move-rejects)."),
     overwrite_ratings: bool = typer.Option(False, "--overwrite-ratings", help="Replace ratings you set yourself (default: keep them)."),
     move_rejects: Path = typer.Option(None, "--move-rejects", help="Move rejects (and their sidecars) into DIR, journalled."),
     journal: Path = typer.Option(None, "--journal", help="Where to write the move journal [default: inside the --move-rejects folder]."),
@@ -97,6 +102,13 @@ def cull_command(
         raise usage_error(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if sidecar not in ("replace", "append"):
         raise usage_error(f"--sidecar must be replace or append, not {sidecar!r}")
+    if keep is not None:
+        from photocritic.culling.keep import parse_keep
+
+        try:
+            target = parse_keep(keep)
+        except ValueError as exc:
+            raise usage_error(str(exc)) from None
     try:
         files = find_photos(paths, recursive=recursive)
     except PathArgumentError as exc:
@@ -120,6 +132,13 @@ def cull_command(
         finally:
             scorer.close()
 
+    if keep is not None:
+        from photocritic.culling.keep import keep_best
+
+        kept, left_out = keep_best(records, target, f"--keep {keep.strip()}")
+        if not quiet:
+            print(f"--keep {keep.strip()}: {kept} kept, {left_out} left out (besides the rejects)", file=sys.stderr)
+        rate_singles = True  # every photo is decided on
     problems = 0
     if xmp:
         problems += _write_sidecars(records, sidecar, pick_rating, reject_rating, pick_label, reject_label, rate_singles, overwrite_ratings, quiet)
@@ -148,7 +167,7 @@ def cull_command(
     failed = sum(1 for r in records if r["error"])
     if not quiet:
         groups = {r["group"] for r in records if r["group"] is not None and (r["group_size"] or 0) > 1}
-        rejects = sum(1 for r in records if r["pick"] is False)
+        rejects = sum(1 for r in records if r["decision"] == "reject")
         print(f"{plural(len(records), 'photo')}: {plural(len(groups), 'group')} of look-alikes, {plural(rejects, 'reject')}, "
               f"{failed} could not be read", file=sys.stderr)
     raise typer.Exit(EXIT_SOME_FAILED if failed or problems else EXIT_OK)
@@ -184,7 +203,8 @@ def _write_sidecars(records, style, pick_rating, reject_rating, pick_label, reje
     counts = {"written": 0, "unchanged": 0, "kept": 0}
     problems = 0
     for record in records:
-        if record["pick"] is None or (record["group_size"] == 1 and not rate_singles):
+        # a kept photo with no look-alike is rated with --rate-singles (or --keep); a reject always is
+        if record["pick"] is None or (record["pick"] and record["group_size"] == 1 and not rate_singles):
             continue
         rating, label = (pick_rating, pick_label) if record["pick"] else (reject_rating, reject_label)
         try:

@@ -14,6 +14,7 @@ from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
 from photocritic.models.flags import TOO_SMALL
+from photocritic.reasons import technical_reasons
 
 #: Photos whose local features are kept in memory at once while grouping (least recently used go first).
 KEYPOINT_CACHE = 2048
@@ -113,6 +114,9 @@ def cull_scored(
     # a photo scoring flagged too small to judge (a 1x1 tracking pixel, a thumbnail) is never anyone's
     # look-alike: with no embedding it stays a group of its own, and it is never a pick over a real photo
     small = {i: flag for i in usable for flag in records[i].get("flags") or [] if flag.startswith(TOO_SMALL)}
+    # a flagged photo (too small, almost entirely black or white, flat) is never a pick: it is rejected
+    # with its flag as the reason, and not ranked against the others of its group
+    flagged = {i: records[i]["flags"][0] for i in usable if records[i].get("flags")}
     for row, i in enumerate(usable):
         if i not in small:
             embeddings[row] = vectors[i]
@@ -149,8 +153,9 @@ def cull_scored(
         members.setdefault(label, []).append(row)
     unit = normalise(embeddings) if usable else embeddings
 
-    # a larger decode (faces, open eyes, grain) only for photos that have look-alikes
-    to_inspect = [usable[row] for rows in members.values() if len(rows) > 1 for row in rows]
+    # a larger decode (faces, open eyes, grain) for photos that have look-alikes, and for the faces
+    # and eyes of the others (a single is still kept; its reasons say that the eyes are closed)
+    to_inspect = [usable[row] for rows in members.values() if len(rows) > 1 or faces for row in rows if usable[row] not in flagged]
     reports: dict[int, FrameReport | None] = {}
     if to_inspect:
         inspecting = step("faces, eyes and grain" if faces else "grain and sharpness")
@@ -166,6 +171,21 @@ def cull_scored(
     for group_id, rows in enumerate(group_rows, start=1):
         if ranking:
             ranking(group_id, len(group_rows))
+        rejected = [row for row in rows if usable[row] in flagged]
+        judged = [row for row in rows if usable[row] not in flagged]
+        for rank, row in enumerate(rejected, start=len(judged) + 1):
+            i = usable[row]
+            out[i] = _record(records[i], group_id, len(rows), rank, False, None, [f"{flagged[i]}, rejected"], None, faces, None)
+        if not judged:
+            continue
+        if len(judged) == 1:  # no look-alike worth comparing: kept, with what is wrong with it said
+            i = usable[judged[0]]
+            report = reports.get(i)
+            closed_here = report.faces.closed if report is not None else 0
+            out[i] = _record(records[i], group_id, len(rows), 1, True, round(_score(records[i]) * (weights or RankWeights()).score, 4),
+                             ["no similar photo: kept", *_single_defects(records[i], closed_here if faces else 0)], report, faces, closed_here)
+            continue
+        rows = judged
         group_reports = [reports.get(usable[row]) for row in rows]
         known = [r for r in group_reports if r is not None]
         reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
@@ -198,8 +218,7 @@ def cull_scored(
         for ranked in rank_group(candidates, weights, sims):
             i = ranked.index
             report = reports.get(i)
-            reasons = [f"{small[i]}, not compared with the others"] if i in small else ranked.reasons
-            out[i] = _record(records[i], group_id, len(rows), ranked.rank, ranked.pick, ranked.quality, reasons, report, faces, closed[i])
+            out[i] = _record(records[i], group_id, len(rows) + len(rejected), ranked.rank, ranked.pick, ranked.quality, ranked.reasons, report, faces, closed[i])
             if len(rows) > 1:
                 out[i]["evidence"] = {**evidence[i], "similarities": [round(float(v), 4) for v in sims[position[i]]]}
     for i in range(n):
@@ -208,6 +227,18 @@ def cull_scored(
             out[i] = _record(records[i], None, None, None, None, None, [f"could not be judged: {reason}"], None, faces, None)
     order = sorted(range(n), key=lambda i: (out[i]["group"] is None, out[i]["group"] or 0, out[i]["rank"] or 0))
     return [out[i] for i in order]
+
+
+def _score(record: dict) -> float:
+    score = record.get("score")
+    return float(score) if isinstance(score, (int, float)) and math.isfinite(score) else 0.0
+
+
+def _single_defects(record: dict, closed: int) -> list[str]:
+    """What is wrong with a photo that has no look-alike: closed eyes (landmark evidence) and the
+    strong defects of its technical measures (the "bad" notes of :func:`photocritic.reasons.technical_reasons`)."""
+    eyes = ["eyes closed" if closed == 1 else f"eyes closed ({closed} faces)"] if closed else []
+    return eyes + [note["text"] for note in technical_reasons(record.get("technical")) if note["level"] == "bad"]
 
 
 def _subject_evidence(report: FrameReport | None, region: list[int] | None = None) -> dict:
@@ -270,6 +301,9 @@ def _record(record: dict, group, size, rank, pick, quality, reasons, report: Fra
         "aesthetic_score": record.get("aesthetic_score"),
         "quality": quality,
         "reasons": reasons,
+        # pick | reject | left out (by --keep, photocritic.culling.keep); null if unreadable
+        "decision": None if pick is None else ("pick" if pick else "reject"),
+        "flags": list(record.get("flags") or []),
         "taken_at": record.get("taken_at"),
         "camera": record.get("camera"),
         "sharpness": technical.get("sharpness_peak"),
