@@ -2,6 +2,7 @@
 said) and culling to a target (`--keep N`, `--keep 30%`), end to end in a subprocess on real photos."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+import photocritic
 from photocritic.culling.xmp import read_rating
 
 #: ../shared/data/photos: all black (flagged), 1x1 px (too small), flat (flagged), and ordinary photos
@@ -148,8 +150,6 @@ def test_keep_a_share_with_xmp_csv_and_the_python_api(shoot_with_a_burst, catalo
     # 30% of 7 photos: 2 kept
     result = run_cli("cull", str(shoot), "-f", "csv", "--keep", "30%", "--xmp", "--sidecar", "append", "-o", str(tmp_path / "cull.csv"), catalog=catalog)
     assert result.returncode == 0, result.stderr
-    import csv
-
     rows = {Path(r["path"]).name: r for r in csv.DictReader((tmp_path / "cull.csv").open(encoding="utf-8"))}
     assert sorted(r["decision"] for r in rows.values()).count("pick") == 2
     left_out = [n for n, r in rows.items() if r["decision"] == "left out"]
@@ -157,8 +157,6 @@ def test_keep_a_share_with_xmp_csv_and_the_python_api(shoot_with_a_burst, catalo
     for name, row in rows.items():  # every photo rated: the kept ones as picks, the rest as rejects
         assert read_rating(shoot / f"{name}.xmp") == (4 if row["decision"] == "pick" else 1), name
     assert digests(shoot) == before
-
-    import photocritic
 
     api = {Path(r["path"]).name: r for r in photocritic.cull(shoot, catalog=catalog, keep="30%")}
     assert {n: r["decision"] for n, r in api.items()} == {n: r["decision"] for n, r in rows.items()}
