@@ -140,6 +140,7 @@ def test_groups_come_from_the_culling_code(client, root):
     tiny = next(m for g in data["groups"] for m in g["members"] if m["name"] == "tiny.jpg")
     assert tiny["flags"] == ["too small to judge: 40x40 px"], tiny
     assert tiny["flagged"] and "too small" in tiny["flag"], tiny
+    assert tiny["status"] == "reject", tiny  # what its sidecar would say: never the pick rating
     # the same picks as `photocritic cull` computes on the same files
     scorer = Scorer(catalog=None, use_catalog=False)
     expected = cull_records(scorer, find_photos([root / "shoot"]))

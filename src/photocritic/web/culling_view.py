@@ -74,8 +74,10 @@ class Group:
     def pick(self) -> str | None:
         if self.user_pick is not None:
             return self.user_pick
-        for pid in self.members:  # the suggestion, or the best-ranked photo the user did not reject
-            if self.decisions.get(pid) != "reject":
+        # the suggestion, or the best-ranked photo the user did not reject; a flagged photo (black, too
+        # small, ...) is never anyone's pick unless the user picks it, as in `photocritic cull`
+        for pid in self.members:
+            if self.decisions.get(pid) != "reject" and not self.cull[pid].get("flags"):
                 return pid
         return None
 
