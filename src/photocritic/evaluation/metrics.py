@@ -41,6 +41,16 @@ def _correlation(kind: str, a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.spearmanr(a, b)[0] if kind == "srcc" else stats.pearsonr(a, b)[0])
 
 
+def srcc(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's correlation (NaN for a constant prediction)."""
+    return _correlation("srcc", np.asarray(a, float), np.asarray(b, float))
+
+
+def plcc(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation (NaN for a constant prediction)."""
+    return _correlation("plcc", np.asarray(a, float), np.asarray(b, float))
+
+
 def compute_metrics(pred_mean: np.ndarray, true_mean: np.ndarray | None, true_good: np.ndarray,
                     pred_dist: np.ndarray | None = None, true_dist: np.ndarray | None = None,
                     pred_good: np.ndarray | None = None, threshold: float = 5.0) -> dict[str, float]:

@@ -155,6 +155,7 @@ def figures(data: Data, pred: Predictions) -> dict:
     real = data.real_row
     snapshots = real[~data.professional[real]]
     fails = np.flatnonzero(data.kind == "failure")
+    curated = np.array([p.professional for p in data.photos])
     s = pred.own["score"]
     out = {
         "people": {k: evaluate.people_figures(pred.biq[k], data.rating, data.subset) for k in pred.biq},
@@ -167,8 +168,7 @@ def figures(data: Data, pred: Predictions) -> dict:
         "failures": evaluate.failure_figures(s[fails], s[real], data.failure_kind[fails]),
         "curated_auc": evaluate.auc(s[real[data.professional[real]]], s[snapshots]),
         "span": evaluate.span(s[real]),
-        "bias": evaluate.bias_figures(s, real, dict(zip(data.pristine_row[[data.photos[i].professional for i in range(len(data.photos))]].tolist(),
-                                                      data.own_grey_row[[p.professional for p in data.photos]].tolist())),
+        "bias": evaluate.bias_figures(s, real, dict(zip(data.pristine_row[curated].tolist(), data.own_grey_row[curated].tolist())),
                                       data.own.technical, data.professional),
     }
     out["goals"] = goal_values(out)

@@ -4,29 +4,20 @@ minimalism). Each function takes per-row predictions made by a model that never 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import pearsonr, rankdata, spearmanr
+from scipy.stats import rankdata
 
+from photocritic.evaluation import metrics
+from photocritic.evaluation.metrics import plcc, srcc
 from photocritic.models.technical import TECHNICAL_MEASURES
 from photocritic.training.degradations import STRENGTH_NAMES
 
 _COL = {name: i for i, name in enumerate(TECHNICAL_MEASURES)}
 
 
-def srcc(a, b) -> float:
-    return float(spearmanr(a, b).statistic)
-
-
-def plcc(a, b) -> float:
-    return float(pearsonr(a, b).statistic)
-
-
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     """Probability that a positive outscores a negative (ties count half)."""
     positive, negative = np.asarray(positive, float), np.asarray(negative, float)
-    if len(positive) == 0 or len(negative) == 0:
-        return float("nan")
-    ranks = rankdata(np.concatenate([positive, negative]))
-    return float((ranks[: len(positive)].sum() - len(positive) * (len(positive) + 1) / 2) / (len(positive) * len(negative)))
+    return metrics.auc(np.concatenate([positive, negative]), np.arange(len(positive) + len(negative)) < len(positive))
 
 
 def people_figures(pred: np.ndarray, rating: np.ndarray, subsets: np.ndarray) -> dict:

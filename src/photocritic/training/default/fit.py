@@ -164,11 +164,9 @@ class Linear:
     intercept: float
     tails: np.ndarray | None = None  # non-negative, one per tail column (see tail_columns)
 
-    def __call__(self, Z: np.ndarray, T: np.ndarray | None = None) -> np.ndarray:
-        out = Z @ self.coef + self.intercept
-        if self.tails is not None and T is not None:
-            out = out - T @ self.tails
-        return out
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        """The output before its tails."""
+        return Z @ self.coef + self.intercept
 
 
 def tail_columns(X: np.ndarray, expansion: Expansion) -> np.ndarray:
