@@ -189,3 +189,36 @@ def test_two_parallel_culls_print_two_undo_commands_that_each_put_everything_bac
         assert done.returncode == 0, done.stderr
     assert {p: p.read_bytes() for card in cards for p in card.iterdir()} == before
     assert [p.suffix for p in rejects.iterdir()] == [".json", ".json"]
+
+
+_KEY_AT = """
+import sys, time
+from photocritic.culling import moves
+start = float(sys.argv[1])
+while time.time() < start:
+    pass
+print(moves._key().hex())
+"""
+
+
+def test_runs_started_at_once_on_a_new_machine_share_one_journal_key(tmp_path):
+    """The journal key is made on first use: 12 runs starting in the same millisecond with no key yet
+    must all sign with the same one, or every journal but the last writer's cannot be undone."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.reliability.conftest import SRC
+
+    env = {**os.environ, "PYTHONPATH": SRC, "XDG_CONFIG_HOME": str(tmp_path / "fresh-config")}
+    for attempt in range(3):  # a fresh config folder each time: the race is at the key's creation
+        env["XDG_CONFIG_HOME"] = str(tmp_path / f"fresh-config-{attempt}")
+        start = time.time() + 2.0
+        children = [subprocess.Popen([sys.executable, "-c", _KEY_AT, str(start)], env=env, stdout=subprocess.PIPE, text=True)
+                    for _ in range(12)]
+        keys = {child.communicate(timeout=60)[0].strip() for child in children}
+        assert all(child.returncode == 0 for child in children)
+        assert len(keys) == 1 and len(next(iter(keys))) == 64, keys
+        key_file = tmp_path / f"fresh-config-{attempt}" / "photocritic" / "journal.key"
+        assert key_file.read_text().strip() in keys and oct(key_file.stat().st_mode & 0o777) == "0o600"
+        assert [p.name for p in key_file.parent.iterdir()] == ["journal.key"]  # no temporary file left

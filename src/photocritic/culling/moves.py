@@ -96,16 +96,36 @@ def _key_path() -> Path:
 
 
 def _key() -> bytes:
+    """This account's journal key, made on first use. Runs started at once on a new machine all end
+    up with the first key written: a new key is written whole to a file of its own, then linked into
+    place, which fails if another run got there first (its key is read instead)."""
     path = _key_path()
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except (OSError, ValueError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as stream:
-        stream.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    for _ in range(5):
+        try:
+            key = bytes.fromhex(path.read_text().strip())
+            if len(key) == 32:
+                return key
+            broken = True
+        except FileNotFoundError:
+            broken = False
+        except (OSError, ValueError):
+            broken = True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as stream:
+                stream.write(secrets.token_hex(32))
+            if broken:  # an unreadable key signs nothing that can be checked: replaced
+                os.replace(fresh, path)
+            else:
+                try:
+                    os.link(fresh, path)
+                except FileExistsError:
+                    pass
+        finally:
+            fresh.unlink(missing_ok=True)
+    raise OSError(f"cannot read or make the journal key {path}")
 
 
 def _signature(data: dict) -> str:
