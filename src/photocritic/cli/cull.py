@@ -37,8 +37,10 @@ CULL_EPILOG = """
 
 Each record: path, group, group_size, rank (1 = best of its group), pick, score, quality_score and
 aesthetic_score (null unless the model gives them), quality, reasons, decision (pick, reject, or left out
-by --keep), flags, taken_at, camera, sharpness, exposure_ev, faces, closed_eyes, error. A flagged photo
-(too small, almost entirely black or white, flat) is never a pick: it is a reject, its flag the reason.
+by --keep), flags, taken_at, camera, sharpness, exposure_ev, faces, closed_eyes, error, set and set_id.
+A flagged photo (too small, almost entirely black or white, flat) is never a pick: it is a reject, its flag
+the reason. The frames of an exposure bracket, a panorama or a focus stack (set: "exposure bracket",
+"panorama", "focus stack") are all kept, never culled (--no-sets culls them like any burst).
 Photos are never modified.
 
 The photo column is each path relative to the folder the photos share.
@@ -65,6 +67,7 @@ def cull_command(
     no_hash: bool = typer.Option(False, "--no-hash", help="Do not use perceptual hashes."),
     no_matching: bool = typer.Option(False, "--no-matching", help="Do not confirm borderline look-alikes by matching local features (ORB)."),
     no_faces: bool = typer.Option(False, "--no-faces", help="Do not look for faces and closed eyes."),
+    no_sets: bool = typer.Option(False, "--no-sets", help="Cull exposure brackets, panoramas and focus stacks like any burst (by default they are found and kept whole)."),
     xmp: bool = typer.Option(False, "--xmp", help="Merge star ratings (and labels) into XMP sidecars."),
     sidecar: str = typer.Option("replace", "--sidecar", help="Sidecar naming: replace (IMG_1.xmp) | append (IMG_1.JPG.xmp)."),
     pick_rating: int = typer.Option(4, "--pick-rating", min=0, max=5, help="Stars for the pick of each group."),
@@ -128,7 +131,8 @@ def cull_command(
         if progress:
             progress(0, len(files), "scoring")
         try:
-            records = cull_records(scorer, files, config, faces=not no_faces, use_hash=not no_hash, progress=progress, use_matching=not no_matching)
+            records = cull_records(scorer, files, config, faces=not no_faces, use_hash=not no_hash, progress=progress, use_matching=not no_matching,
+                                   sets=not no_sets)
         finally:
             scorer.close()
 
@@ -168,7 +172,9 @@ def cull_command(
     if not quiet:
         groups = {r["group"] for r in records if r["group"] is not None and (r["group_size"] or 0) > 1}
         rejects = sum(1 for r in records if r["decision"] == "reject")
-        print(f"{plural(len(records), 'photo')}: {plural(len(groups), 'group')} of look-alikes, {plural(rejects, 'reject')}, "
+        sets = {r.get("set_id") for r in records if r.get("set_id") is not None}
+        kept_whole = f"{plural(len(sets), 'set')} kept whole (brackets, panoramas, focus stacks), " if sets else ""
+        print(f"{plural(len(records), 'photo')}: {plural(len(groups), 'group')} of look-alikes, {kept_whole}{plural(rejects, 'reject')}, "
               f"{failed} could not be read", file=sys.stderr)
     raise typer.Exit(EXIT_SOME_FAILED if failed or problems else EXIT_OK)
 
@@ -187,7 +193,7 @@ def _emit(records: list[dict], format: str, output: Path | None) -> None:
                 {
                     **r,
                     "name": names.get(r["path"], r["path"]),
-                    "mark": "✓" if r["pick"] else "",
+                    "mark": ("✓ set" if r.get("set") else "✓") if r["pick"] else "",
                     "why": "; ".join(filter(None, [judgement(r), *r["reasons"]])),
                     "group": r["group"] if (r["group_size"] or 0) > 1 else (r["group"] and "-"),
                 }

@@ -67,7 +67,9 @@ def _figure(record: dict, thumbs: dict[str, str | None]) -> str:
     thumb = thumbs.get(record["path"])
     classes = "pick" if record.get("pick") else ("failed" if record.get("group") is None else "")
     image = f'<img src="thumbs/{quote(thumb)}" alt="{name}" loading="lazy">' if thumb else "<span>no preview</span>"
-    badge = '<span class="badge">PICK</span>' if record.get("pick") else ""
+    # a frame of an exposure bracket, panorama or focus stack is kept as part of its set: the badge says which
+    label = html.escape(str(record["set"]).upper()) if record.get("set") else "PICK"
+    badge = f'<span class="badge">{label}</span>' if record.get("pick") else ""
     rank = f'<span class="rank">#{record["rank"]}</span>' if record.get("rank") and (record.get("group_size") or 1) > 1 else ""
     score = record.get("score")
     score_text = " · ".join(filter(None, [f"score {score:.2f}" if isinstance(score, (int, float)) else "not scored",

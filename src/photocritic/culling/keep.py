@@ -5,6 +5,11 @@ first (a photo with no look-alike is its own group's pick), then the second-best
 best score first, then the third-best, until N are kept. Flagged photos (too small, almost entirely
 black or white, flat) are never kept. A pick that does not fit gets the decision ``"left out"`` and
 the reason ``"left out: --keep N reached"``; a second frame that fits becomes a pick too.
+
+A set that is not culled (an exposure bracket, a panorama, a focus stack: :mod:`.sets`) is kept whole
+and counts as one photo, the one picture it makes once merged; its frames are never left out, even when
+the sets alone are more than N. Other frames of a group that holds a set's frames come after every
+group's pick, as second frames.
 """
 from __future__ import annotations
 
@@ -45,7 +50,8 @@ def keep_best(records: list[dict], keep: int | float, label: str | None = None) 
 
     *keep*: from :func:`parse_keep`; *label*: how the reasons name the target (default ``--keep 20``).
     Kept photos get ``pick`` true and the decision ``"pick"``; picks that do not fit get ``pick`` false,
-    the decision ``"left out"`` and the reason first. Returns (kept, left out)."""
+    the decision ``"left out"`` and the reason first. Frames of a set (``set_id``) are all kept, each set
+    counting as one photo. Returns (photos kept, set frames included; left out)."""
     readable = [r for r in records if r.get("group") is not None]
     target = keep_count(keep, len(readable))
     if label is None:
@@ -53,14 +59,27 @@ def keep_best(records: list[dict], keep: int | float, label: str | None = None) 
     if isinstance(keep, float):
         label = f"{label} ({target} of {len(readable)})"
     groups: dict[int, list[dict]] = {}
+    sets: dict[int, list[dict]] = {}
     for record in readable:
-        if not record.get("flags"):
+        if record.get("flags"):
+            continue
+        if record.get("set_id") is not None:
+            sets.setdefault(record["set_id"], []).append(record)
+        else:
             groups.setdefault(record["group"], []).append(record)
-    order: list[dict] = []
-    for depth in range(max((len(g) for g in groups.values()), default=0)):
-        layer = [sorted(g, key=lambda r: r["rank"])[depth] for g in groups.values() if len(g) > depth]
-        order += sorted(layer, key=lambda r: (-_score(r), r["group"]))
-    kept = {id(r) for r in order[:target]}
+    for frames in sets.values():
+        for record in frames:
+            record["pick"], record["decision"] = True, "pick"
+    with_set = {r["group"] for frames in sets.values() for r in frames}
+    # depth: 0 for each group's best frame, 1 for the second, ...; a group whose set frames are kept
+    # already has its keeper, so its other frames start at 1
+    ranked = [
+        (depth + (group in with_set), -_score(r), r["group"], r)
+        for group, frames in groups.items()
+        for depth, r in enumerate(sorted(frames, key=lambda r: r["rank"]))
+    ]
+    order = [r for *_, r in sorted(ranked, key=lambda t: t[:3])]
+    kept = {id(r) for r in order[: max(0, target - len(sets))]}
     left_out = 0
     for record in order:
         if id(record) in kept:
@@ -72,7 +91,7 @@ def keep_best(records: list[dict], keep: int | float, label: str | None = None) 
             # a single's "no similar photo: kept" no longer holds
             record["reasons"] = [f"left out: {label} reached", *(r for r in record["reasons"] if r != SINGLE_KEPT)]
             left_out += 1
-    return len(kept), left_out
+    return len(kept) + sum(len(frames) for frames in sets.values()), left_out
 
 
 def _score(record: dict) -> float:

@@ -127,4 +127,24 @@ def agreeing_matches(a: Keypoints, b: Keypoints, ratio: float = 0.8, max_scale: 
     return int(inliers.sum())
 
 
-__all__ = ["MATCH_LONG_SIDE", "MIN_MATCH_SIDE", "Keypoints", "agreeing_matches", "grey_of", "keypoints", "keypoints_of_file", "ransac_similarity"]
+def matched_similarity(a: Keypoints, b: Keypoints, ratio: float = 0.8) -> tuple[complex, complex, int] | None:
+    """The similarity z -> s z + t (points as complex numbers, *a*'s to *b*'s) that most ratio-test matches
+    agree on, any scale, rotation or shift: (s, t, agreeing matches); None with too few matches.
+    Where :func:`agreeing_matches` asks "one scene, a small camera move?", this says what the move was
+    (a panorama's frames are shifted by a third of the frame or more; a focus stack's are not shifted)."""
+    import kornia_rs.features
+
+    if a.descriptors is None or b.descriptors is None or len(a.descriptors) < 8 or len(b.descriptors) < 8:
+        return None
+    pairs = np.asarray(kornia_rs.features.match_descriptors(a.descriptors, b.descriptors, max_ratio=ratio)).reshape(-1, 2)
+    if len(pairs) < 6:
+        return None
+    source, target = a.points[pairs[:, 0]], b.points[pairs[:, 1]]
+    transform, inliers = ransac_similarity(source, target)
+    if inliers.sum() < 2:
+        return None
+    shift = complex(np.mean(target[inliers, 0] + 1j * target[inliers, 1] - transform * (source[inliers, 0] + 1j * source[inliers, 1])))
+    return transform, shift, int(inliers.sum())
+
+
+__all__ = ["MATCH_LONG_SIDE", "MIN_MATCH_SIDE", "Keypoints", "agreeing_matches", "grey_of", "keypoints", "keypoints_of_file", "matched_similarity", "ransac_similarity"]

@@ -13,6 +13,7 @@ from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
+from photocritic.culling.sets import find_sets, label_sets
 from photocritic.models.flags import TOO_SMALL
 from photocritic.reasons import technical_reasons
 
@@ -69,6 +70,7 @@ def cull_records(
     progress: ProgressCallback | None = None,
     workers: int | None = None,
     use_matching: bool = True,
+    sets: bool = True,
 ) -> list[dict]:
     """Cull *files* with a :class:`photocritic.scoring.Scorer`; records sorted by group, then rank.
 
@@ -86,7 +88,7 @@ def cull_records(
     if missing and scorer.catalog is not None:
         found = scorer.catalog.embeddings(missing, dim=EMBED_DIM)
         vectors = [found.get(r["path"], v) if v is None else v for r, v in zip(records, vectors)]
-    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2), use_matching, progress)
+    return cull_scored(records, vectors, config, weights, faces, use_hash, workers or getattr(scorer, "workers", 2), use_matching, progress, sets=sets)
 
 
 def cull_scored(
@@ -99,11 +101,13 @@ def cull_scored(
     workers: int = 2,
     use_matching: bool = True,
     progress: ProgressCallback | None = None,
+    sets: bool = True,
 ) -> list[dict]:
     """The part of :func:`cull_records` after scoring: *vectors* are the embeddings (None if absent).
 
     *use_matching*: confirm borderline look-alikes by matching local features (:mod:`.matching`).
     *progress(done, total, phase)*: told of each step that can take seconds.
+    *sets*: find exposure brackets, panoramas and focus stacks (:mod:`.sets`) and keep them whole.
     """
     def step(phase: str):
         return (lambda done, total: progress(done, total, phase)) if progress else None
@@ -225,6 +229,8 @@ def cull_scored(
         if not out[i]:
             reason = records[i]["error"] or "no embedding in the catalog"
             out[i] = _record(records[i], None, None, None, None, None, [f"could not be judged: {reason}"], None, faces, None)
+    # exposure brackets, panoramas and focus stacks are labelled and kept whole, whatever ranking said
+    label_sets(out, find_sets(out, reports) if sets else [])
     order = sorted(range(n), key=lambda i: (out[i]["group"] is None, out[i]["group"] or 0, out[i]["rank"] or 0))
     return [out[i] for i in order]
 

@@ -1,7 +1,10 @@
-"""Capture time and camera from EXIF, read through Pillow's own EXIF parser."""
+"""Capture time, camera and exposure settings from EXIF, read through Pillow's own EXIF parser."""
 from __future__ import annotations
 
+import math
+import os
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from PIL import Image
@@ -12,6 +15,7 @@ _DATETIME = 0x0132
 _DATETIME_ORIGINAL, _DATETIME_DIGITIZED = 0x9003, 0x9004
 _SUBSEC_ORIGINAL, _SUBSEC = 0x9291, 0x9290
 _OFFSET_ORIGINAL = 0x9011
+_EXPOSURE_TIME, _F_NUMBER, _ISO, _EXPOSURE_BIAS = 0x829A, 0x829D, 0x8827, 0x9204
 
 _EXIF_DATE = re.compile(r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 
@@ -88,3 +92,56 @@ def read_capture_info(image: Image.Image) -> tuple[str | None, str | None]:
         exif.get(_DATETIME), sub.get(_SUBSEC)
     )
     return taken_at, camera_name(exif.get(_MAKE), exif.get(_MODEL))
+
+
+@dataclass(frozen=True)
+class ExposureSettings:
+    """What the camera was set to: exposure compensation (EV), shutter time (s), f-number, ISO; None where
+    EXIF does not say (or says something no camera can: a zero denominator, a negative time, a string)."""
+
+    bias: float | None = None
+    time: float | None = None
+    f_number: float | None = None
+    iso: float | None = None
+
+    @property
+    def light(self) -> float | None:
+        """Stops of exposure the settings give, relative to 1 s at f/1 and ISO 100 (the sensor's EV of the
+        settings, sign reversed: +1 is one stop brighter); None unless time and f-number are known."""
+        if self.time is None or self.f_number is None:
+            return None
+        return math.log2(self.time) - 2.0 * math.log2(self.f_number) + math.log2((self.iso or 100.0) / 100.0)
+
+
+def _number(value: object, low: float, high: float) -> float | None:
+    """An EXIF number (int, float, rational; of a tuple, its first value) within [low, high], else None."""
+    try:
+        if isinstance(value, (tuple, list)):  # ISO written as several values
+            value = value[0] if value else None
+        if isinstance(value, (bytes, str)) or value is None:
+            return None
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return number if math.isfinite(number) and low <= number <= high else None
+
+
+def read_exposure_settings(image: Image.Image) -> ExposureSettings:
+    """:class:`ExposureSettings` of an open image; all None when it has no (readable) EXIF. Never raises."""
+    try:
+        sub = image.getexif().get_ifd(_EXIF_IFD)
+    except Exception:  # malformed EXIF: no settings, the photo is still judged
+        return ExposureSettings()
+    time = _number(sub.get(_EXPOSURE_TIME), 1e-6, 86400.0)
+    f_number = _number(sub.get(_F_NUMBER), 0.5, 512.0)
+    iso = _number(sub.get(_ISO), 1.0, 1e7)
+    return ExposureSettings(_number(sub.get(_EXPOSURE_BIAS), -20.0, 20.0), time if time and time > 0 else None, f_number, iso)
+
+
+def exposure_settings_of_file(path: str | os.PathLike) -> ExposureSettings | None:
+    """:func:`read_exposure_settings` of a photo file, reading its header only; None if Pillow cannot open it."""
+    try:
+        with Image.open(path) as image:
+            return read_exposure_settings(image)
+    except Exception:  # not an image Pillow knows (a RAW it cannot parse, a truncated file)
+        return None

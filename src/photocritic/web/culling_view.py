@@ -86,7 +86,7 @@ class Group:
         frame the reasons are recomputed from the ranking evidence, so none is left over from the
         suggestion (a kept frame is never "less sharp than the pick" or "eyes closed" next to it)."""
         kept = self.pick()
-        if kept is None or kept == self.suggested:
+        if kept is None or kept == self.suggested or self.cull[pid].get("set"):  # a set's frame is kept whatever the pick
             return list(self.cull[pid].get("reasons") or [])
         from photocritic.culling import reasons_after_pick
 
@@ -96,7 +96,9 @@ class Group:
     def status(self, pid: str) -> str:
         if pid == self.pick():
             return "pick"
-        return "keep" if self.decisions.get(pid) == "accept" else "reject"
+        # a frame of an exposure bracket, panorama or focus stack is kept beside the pick unless the user rejects it
+        kept = self.decisions.get(pid) == "accept" or (self.cull[pid].get("set") and self.decisions.get(pid) != "reject")
+        return "keep" if kept else "reject"
 
     def apply(self, pid: str, action: str) -> None:
         if action == "pick":

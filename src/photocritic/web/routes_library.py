@@ -188,6 +188,7 @@ class Member(Photo):
     decided: bool = Field(description="the user changed this photo's status")
     flagged: bool = Field(False, description="a photo with no look-alike that no one would keep as it is (e.g. a black frame)")
     flag: str | None = Field(None, description="why it is flagged, in words")
+    set: str | None = Field(None, description='"exposure bracket", "panorama" or "focus stack": kept whole, not culled')
 
 
 class GroupOut(BaseModel):
@@ -247,6 +248,7 @@ def group_json(library: Library, group) -> dict:
                 "quality": cull.get("quality"),
                 "cull_reasons": group.reasons(pid),
                 "suggested": bool(cull.get("pick")),
+                "set": cull.get("set"),
                 "status": group.status(pid),
                 "decided": pid == group.user_pick or pid in group.decisions,
             }

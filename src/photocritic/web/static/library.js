@@ -141,7 +141,7 @@
       decoding: "async",
     });
     const score = member.score === null ? "—" : member.score.toFixed(2);
-    const status = member.decided ? "your choice" : (member.flagged ? "flagged" : (single ? "single" : (member.rank ? `rank ${member.rank}` : "")));
+    const status = member.decided ? "your choice" : (member.flagged ? "flagged" : (member.set ? member.set : (single ? "single" : (member.rank ? `rank ${member.rank}` : ""))));
     const why = [...(member.flag ? [member.flag] : []), ...member.cull_reasons].join(" · ");
     const card = PC.el(
       "div",
