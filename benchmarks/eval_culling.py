@@ -315,6 +315,52 @@ def _evaluate(bursts: list[Burst], singles: list[Path], records: list[dict]) -> 
     return result
 
 
+def evaluate_series(biq: Path, split: str) -> dict:
+    """BIQ2021's real series (photocritic.training.culling.series.pairs): every ss01/ss02 photo of *split*
+    culled at once, as one person's shoots; per pair of one scene rated at least 0.1 apart, whether cull
+    groups it, and whether the photo people rated higher ranks above the other (in cull's groups, and by
+    the ranking alone on the two photos, grouped or not)."""
+    from photocritic.culling import cull_records
+    from photocritic.culling.faces import inspect_file
+    from photocritic.culling.pipeline import group_candidates
+    from photocritic.culling.ranking import rank_group
+    from photocritic.scoring import Scorer
+    from photocritic.training.culling.series import pairs
+    from photocritic.training.default.biq2021 import load
+
+    found = pairs(biq, split)
+    photos = [p.path for p in load(biq, split) if p.subset in ("ss01", "ss02")]
+    with tempfile.TemporaryDirectory(prefix="cull-series-") as work:
+        scorer = Scorer(catalog=Path(work) / "catalog.sqlite")
+        try:
+            records = cull_records(scorer, photos)
+        finally:
+            scorer.close()
+    by_path = {os.path.realpath(r["path"]): r for r in records}
+    grouped = ordered = alone = 0
+    for pair in found:
+        better, worse = by_path[os.path.realpath(pair.better.path)], by_path[os.path.realpath(pair.worse.path)]
+        if better["group"] is not None and better["group"] == worse["group"]:
+            grouped += 1
+            ordered += better["rank"] < worse["rank"]
+        reports = {0: inspect_file(pair.better.path), 1: inspect_file(pair.worse.path)}
+        candidates, _ = group_candidates([better, worse], [0, 1], reports)
+        alone += next(r for r in rank_group(candidates) if r.index == 0).pick
+    n = len(found)
+    return {"split": split, "pairs": n, "grouped": grouped, "ordered_in_groups": ordered, "ranked_alone": alone,
+            "grouped_share": grouped / n, "ordered_share": ordered / max(grouped, 1), "ranked_alone_share": alone / n}
+
+
+def print_series(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"BIQ2021 {result['split']} split: {result['pairs']} pairs of one scene rated at least 0.1 apart")
+    print(f"  grouped together: {result['grouped']} ({result['grouped_share'] * 100:.1f}%)")
+    print(f"  of those, ordered as people rated them: {result['ordered_in_groups']} ({result['ordered_share'] * 100:.1f}%)")
+    print(f"  ranked as people rated them by the ranking alone (the two photos as one group): {result['ranked_alone']} ({result['ranked_alone_share'] * 100:.1f}%)")
+
+
 def _big_enough(path: Path) -> bool:
     with Image.open(path) as image:
         return min(image.size) >= MIN_SIDE
@@ -332,7 +378,18 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=0, help="how many face bursts from ../shared/data/faces/open (0: none)")
     parser.add_argument("--exposure-away-from-normal", action="store_true",
                         help="exposure defects on a photo already over a stop off push it further off, never back to normal")
+    parser.add_argument("--generator", choices=("shifted", "handheld", "sensor"), default="shifted",
+                        help="how bursts are made (photocritic.training.culling.generators); 'shifted' is this file's own")
+    parser.add_argument("--ranker", type=Path, default=None, metavar="JSON",
+                        help="rank with these fitted weights (scripts/train_cull_ranker.py writes one per generator held out) instead of the shipped ones")
+    parser.add_argument("--biq2021", type=Path, default=None, metavar="DIR",
+                        help="instead of bursts: BIQ2021's real series (a checkout's DIR), see --series-split")
+    parser.add_argument("--series-split", choices=("train", "test"), default="train",
+                        help="with --biq2021: which split's series (read the test split once, at the end)")
     args = parser.parse_args()
+    if args.biq2021 is not None:
+        print_series(evaluate_series(args.biq2021, args.series_split), args.json)
+        return
 
     from photocritic.culling import cull_records
     from photocritic.scoring import Scorer
@@ -352,13 +409,24 @@ def main() -> None:
     singles = [p for p in singles if KNOWN_DUPLICATES.get(p.name) not in duplicated]
     work = args.keep or Path(tempfile.mkdtemp(prefix="cull-eval-"))
     try:
-        bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal, reuse=args.reuse)
-        face_bursts = make_bursts([p for p, _ in portraits], work / "faces", rng, frames_per_burst=(4, 6), defects=FACE_DEFECTS, geometry=("shift", "none"), prefix="f", both_exposures=True, start=datetime(2024, 6, 2, 9, 0, 0), reuse=args.reuse)
+        if args.generator == "shifted":
+            bursts = make_bursts(sources, work / "bursts", rng, exposure_away_from_normal=args.exposure_away_from_normal, reuse=args.reuse)
+            face_bursts = make_bursts([p for p, _ in portraits], work / "faces", rng, frames_per_burst=(4, 6), defects=FACE_DEFECTS, geometry=("shift", "none"), prefix="f", both_exposures=True, start=datetime(2024, 6, 2, 9, 0, 0), reuse=args.reuse)
+        else:
+            from photocritic.training.culling.generators import write_bursts
+
+            bursts = write_bursts(args.generator, sources, work / "bursts", rng)
+            face_bursts = write_bursts(args.generator, [p for p, _ in portraits], work / "faces", rng, frames=(4, 6), portrait=True, prefix="f", start=datetime(2024, 6, 2, 9))
         files = [f.path for b in bursts + face_bursts for f in b.frames] + singles
         started = time.perf_counter()
         scorer = Scorer(catalog=work / "catalog.sqlite")
+        weights = None
+        if args.ranker is not None:
+            from photocritic.culling.ranking import RankWeights
+
+            weights = RankWeights(learned=json.loads(args.ranker.read_text())["weights"])
         try:
-            records = cull_records(scorer, files)
+            records = cull_records(scorer, files, weights=weights)
         finally:
             scorer.close()
         elapsed = time.perf_counter() - started
@@ -373,7 +441,7 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"{result['bursts']} bursts + {result['face_bursts']} face bursts ({result['frames']} frames) + {result['singles']} unrelated photos, "
-          f"split {args.split or 'none'}, seed {args.seed}, {elapsed:.0f} s")
+          f"generator {args.generator}, split {args.split or 'none'}, seed {args.seed}, {elapsed:.0f} s")
     for name, part in (("all", result), ("bursts with EXIF times", result["exif"]), ("bursts without EXIF", result["no_exif"])):
         print(f"  {name:24s} pairwise precision {part['precision']:.3f}  recall {part['recall']:.3f}  F1 {part['f1']:.3f}")
     print(f"  pick is the clean frame in {result['pick_clean'] * 100:.1f}% of bursts")

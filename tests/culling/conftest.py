@@ -91,7 +91,8 @@ def as_candidates():
             small = Image.fromarray(frame)
             small.thumbnail((512, 512))
             report = inspect_pixels(frame, find_faces=False)
-            members.append(Candidate(k, score, technical_measures(np.asarray(small)), faces=0, grain=report.noise, sharpness=report.sharpness, tones=report.tones, **_subject_evidence(report)))
+            members.append(Candidate(k, score, technical_measures(np.asarray(small)), faces=0, grain=report.noise, sharpness=report.sharpness, tones=report.tones,
+                                     detail=report.detail, **_subject_evidence(report)))
         return members
 
     return build

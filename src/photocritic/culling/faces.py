@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photocritic.culling.frames import cell_stats, clip_maps, directional_sharpness, noise_sigma, region_exposure, salient_cells, smooth_rgb, tonal_entropy
+from photocritic.culling.frames import cell_stats, clip_maps, detail, directional_sharpness, noise_sigma, region_exposure, salient_cells, smooth_rgb, tilt, tonal_entropy
 
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
@@ -432,6 +432,8 @@ class FrameReport:
     subject_level: float = 0.0  # median luminance (0-255) of the subject
     cells: dict | None = None  # 3x3 grid: energy, white, black, level, pixels (see frames.cell_stats)
     tones: float | None = None  # frames.tonal_entropy, bits
+    detail: float | None = None  # frames.detail: sharpness that grain does not raise
+    tilt: float | None = None  # frames.tilt: degrees from level; None: no lines to judge by
 
 
 def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, float, float]:
@@ -461,7 +463,8 @@ def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1
     white, black, luma = clip_maps(pixels, smooth)
     cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
-    return FrameReport(faces, noise_sigma(pixels, luma), directional_sharpness(pixels, luma=luma), blown, crushed, level, cells, tonal_entropy(pixels, luma=luma))
+    return FrameReport(faces, noise_sigma(pixels, luma), directional_sharpness(pixels, luma=luma), blown, crushed, level, cells, tonal_entropy(pixels, luma=luma),
+                       detail(pixels, luma=luma), tilt(pixels, luma))
 
 
 def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:

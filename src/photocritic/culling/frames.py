@@ -5,29 +5,101 @@ from __future__ import annotations
 import numpy as np
 
 
-def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
-    """Grain in 8-bit levels (of the frame scaled to mean 128): median |finest Haar detail| / 0.6745 (Donoho).
+#: blocks (pixels, on the side) whose spread the grain and detail measures compare
+BLOCK = 32
+#: brightness bands: signal-dependent noise (shot noise) is judged against blocks of like brightness
+BANDS = 4
 
-    The median ignores the few large coefficients that edges and texture make, so unlike the
-    Laplacian's variance this does not mistake detail for grain (and grain for detail). Blocks with a
-    pixel at white or black (luminance 250 or more, 5 or less) are left out: clipping flattens grain, so
-    a brightened copy that blew its sky, or a darkened one that crushed its shadows, would otherwise
-    measure quieter than the untouched frame. *luma*: the frame's luminance (float32) if already computed.
+
+def _luma(pixels: np.ndarray) -> np.ndarray:
+    return pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _blocks(plane: np.ndarray, block: int) -> np.ndarray:
+    h, w = (plane.shape[0] // block) * block, (plane.shape[1] // block) * block
+    return plane[:h, :w].reshape(h // block, block, w // block, block)
+
+
+def _band_floors(values: np.ndarray, level: np.ndarray, usable: np.ndarray, share: float = 10.0) -> np.ndarray:
+    """Per block: the *share*-th percentile of *values* among the usable blocks of its brightness band
+    (the flattest blocks of like brightness: what grain alone gives there)."""
+    if usable.sum() < 3:
+        usable = np.ones_like(usable)
+    edges = np.quantile(level[usable], np.linspace(0, 1, BANDS + 1)[1:-1]) if usable.sum() >= 4 * BANDS else np.zeros(0)
+    band = np.digitize(level, edges)
+    whole = np.percentile(values[usable], share)
+    floors = np.full(values.shape, whole, np.float64)
+    for b in range(len(edges) + 1):
+        chosen = usable & (band == b)
+        if chosen.sum() >= 3:
+            floors[band == b] = np.percentile(values[chosen], share)
+    return floors
+
+
+def _prepared(pixels: np.ndarray, luma: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Luminance scaled to mean 128 (exposure-free), its blocks' mean level, and which blocks are free
+    of clipping: at most 2% of their pixels at white (253 or more) or black (2 or less; a dark frame's
+    shadows at 3-5 levels still carry grain), since clipping flattens grain: a blown sky would measure
+    as the quietest part."""
+    luma = _luma(pixels) if luma is None else luma
+    blocks = _blocks(luma, BLOCK)
+    unclipped = ((blocks >= 253.0).mean(axis=(1, 3)) <= 0.02) & ((blocks <= 2.0).mean(axis=(1, 3)) <= 0.02)
+    scale = 128.0 / max(float(luma.mean()), 1.0)
+    return luma * scale, blocks.mean(axis=(1, 3)) * scale, unclipped
+
+
+def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
+    """Grain in 8-bit levels of the luminance (of the frame scaled to mean 128, so exposure-free).
+
+    What is left after a Gaussian blur (sigma 2 pixels) is fine detail and grain; in the flattest blocks
+    it is grain alone: the 10th percentile of the blocks' spread of that residue is taken. Blocks more
+    than 2% clipped at white or black are left out (one brightness band at a time would follow shot
+    noise better, but on a frame of text or foliage every bright band is texture). It holds for per-channel Gaussian noise, luminance plus chroma noise, shot noise,
+    noise under a JPEG and demosaiced noise (whose grain spans two or three pixels and is measured at
+    0.6-0.9 of its spread), within about 20% elsewhere (``tests/culling/test_grain.py``).
+    *luma*: the frame's luminance (float32) if already computed.
     """
-    if luma is None:
-        luma = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    h, w = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
-    if h < 2 or w < 2:
+    from scipy import ndimage
+
+    if min(pixels.shape[:2]) < 2 * BLOCK:
         return 0.0
-    corners = (luma[0:h:2, 0:w:2], luma[0:h:2, 1:w:2], luma[1:h:2, 0:w:2], luma[1:h:2, 1:w:2])
-    scale = 128.0 / max(float(luma.mean()), 1.0)  # in levels of a frame of mean 128: exposure-free
-    diagonal = np.abs(corners[0] - corners[1] - corners[2] + corners[3]) * (scale / 2.0)
-    top = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
-    bottom = np.minimum(np.minimum(corners[0], corners[1]), np.minimum(corners[2], corners[3]))
-    unclipped = (top < 250.0) & (bottom > 5.0)
-    if unclipped.sum() >= max(64, 0.01 * unclipped.size):  # else the frame is all clipping: every block
-        diagonal = diagonal[unclipped]
-    return float(np.median(diagonal) / 0.6745)
+    luma, _, unclipped = _prepared(pixels, luma)
+    residue = luma - ndimage.gaussian_filter(luma, 2.0)
+    spread = _blocks(residue, BLOCK).std(axis=(1, 3))
+    usable = spread[unclipped] if unclipped.sum() >= 3 else spread.ravel()
+    # a blur of sigma 2 keeps 3% of white grain's spread, and the 10th percentile of 1024 samples' spread
+    # lies 4% below it
+    return float(np.percentile(usable, 10) / (0.97 * 0.96))
+
+
+def detail(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None) -> float:
+    """Sharpness that grain does not raise: log10 of the weaker of the horizontal and vertical gradient
+    energies in the sharpest cell of a *cells* x *cells* grid, less what grain gives.
+
+    Per block, the gradient energy of the flattest blocks of like brightness (the 10th percentile, per
+    band: shot noise grows with the signal) is taken away before the cells are compared: that is what
+    the grain adds everywhere, whatever its kind, so a noisy copy of a frame measures about as sharp as
+    the frame (within 0.1 decade on a detailed frame), while blur lowers the measure by a decade or more.
+    As with :func:`directional_sharpness`, the weaker direction catches camera shake.
+    """
+    if min(pixels.shape[:2]) < 2 * BLOCK:
+        return directional_sharpness(pixels, cells, luma)
+    luma, level, unclipped = _prepared(pixels, luma)
+    gx = _blocks(np.diff(luma, axis=1)[:-1, :] ** 2, BLOCK).mean(axis=(1, 3))
+    gy = _blocks(np.diff(luma, axis=0)[:, :-1] ** 2, BLOCK).mean(axis=(1, 3))
+    rows, cols = min(gx.shape[0], level.shape[0]), min(gx.shape[1], level.shape[1])
+    gx, gy, level, unclipped = gx[:rows, :cols], gy[:rows, :cols], level[:rows, :cols], unclipped[:rows, :cols]
+    # the 10th percentile of ~1,000 values' mean lies ~8% below their expectation
+    ex = np.maximum(gx - _band_floors(gx, level, unclipped) / 0.92, 0.0)
+    ey = np.maximum(gy - _band_floors(gy, level, unclipped) / 0.92, 0.0)
+    ys = np.linspace(0, rows, min(cells, rows) + 1).astype(int)
+    xs = np.linspace(0, cols, min(cells, cols) + 1).astype(int)
+    best = 0.0
+    for i in range(len(ys) - 1):
+        for j in range(len(xs) - 1):
+            cell = (slice(ys[i], max(ys[i + 1], ys[i] + 1)), slice(xs[j], max(xs[j + 1], xs[j] + 1)))
+            best = max(best, float(min(ex[cell].mean(), ey[cell].mean())))
+    return float(np.log10(best + 1e-3))
 
 
 def directional_sharpness(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None) -> float:
@@ -55,6 +127,34 @@ def directional_sharpness(pixels: np.ndarray, cells: int = 4, luma: np.ndarray |
             ey = float(gy[ys[i] : ys[i + 1], xs[j] : xs[j + 1]].mean())
             best = max(best, min(ex, ey))
     return float(np.log10(best + 1e-3))
+
+
+def tilt(pixels: np.ndarray, luma: np.ndarray | None = None, span: float = 8.0) -> float | None:
+    """How far the frame's straight lines lean from level and plumb, in degrees (signed); None when the
+    frame has no lines to judge by (a landscape without a horizon, foliage, a face).
+
+    The strongest 5% of Sobel gradients vote, weighted by their strength, for their edge's deviation
+    from the nearest axis (within *span* degrees); a tilted camera turns every such edge by the same
+    angle, so the votes peak at the tilt. Only a clear peak (1.5x the mean vote or more) is an answer.
+    """
+    from scipy import ndimage
+
+    luma = _luma(pixels) if luma is None else luma
+    if min(luma.shape) < 64:
+        return None
+    gx, gy = ndimage.sobel(luma, 1), ndimage.sobel(luma, 0)
+    strength = np.hypot(gx, gy)
+    strong = strength > np.percentile(strength, 95)
+    deviation = (np.degrees(np.arctan2(gy[strong], gx[strong])) + 45.0) % 90.0 - 45.0
+    near = np.abs(deviation) <= span
+    if near.sum() < 200:
+        return None
+    votes, edges = np.histogram(deviation[near], bins=int(8 * span), range=(-span, span), weights=strength[strong][near])
+    votes = ndimage.gaussian_filter1d(votes.astype(np.float64), 2)
+    peak = int(np.argmax(votes))
+    if votes[peak] < 1.5 * max(float(votes.mean()), 1e-9):
+        return None
+    return float((edges[peak] + edges[peak + 1]) / 2)
 
 
 def tonal_entropy(pixels: np.ndarray, block: int = 4, bins: int = 32, luma: np.ndarray | None = None) -> float:
@@ -157,4 +257,4 @@ def region_exposure(cells: dict[str, list[float]], chosen: list[int]) -> tuple[f
     return pick("white"), pick("black"), pick("level")
 
 
-__all__ = ["cell_stats", "clip_maps", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "smooth_rgb", "tonal_entropy"]
+__all__ = ["cell_stats", "clip_maps", "detail", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "smooth_rgb", "tilt", "tonal_entropy"]

@@ -11,6 +11,7 @@ import numpy as np
 
 from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_exposure, salient_cells
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
+from photocritic.culling.level import group_tilts
 from photocritic.culling.matching import agreeing_matches, keypoints_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
 from photocritic.culling.sets import find_sets, label_sets
@@ -190,32 +191,7 @@ def cull_scored(
                              ["no similar photo: kept", *_single_defects(records[i], closed_here if faces else 0)], report, faces, closed_here)
             continue
         rows = judged
-        group_reports = [reports.get(usable[row]) for row in rows]
-        known = [r for r in group_reports if r is not None]
-        reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
-        closed = {usable[row]: (blinks(r.faces, reference.faces, group=[k.faces for k in known]) if r is not None and reference is not None else 0) for row, r in zip(rows, group_reports)}
-        # without faces in every frame the subject is one region, chosen once for the whole group
-        region = None
-        if known and not all(r.faces.count for r in known) and all(r.cells for r in known):
-            energy = sum(np.array(r.cells["energy"]) / max(float(np.max(r.cells["energy"])), 1e-9) for r in known)
-            region = salient_cells(energy)
-        candidates = []
-        for row in rows:
-            i = usable[row]
-            report = reports.get(i)
-            candidates.append(
-                Candidate(
-                    index=i,
-                    score=records[i]["score"],
-                    technical=records[i].get("technical") or {},
-                    faces=report.faces.count if report is not None and faces else None,
-                    closed_eyes=closed[i],
-                    grain=report.noise if report is not None else None,
-                    sharpness=report.sharpness if report is not None else None,
-                    tones=report.tones if report is not None else None,
-                    **_subject_evidence(report, region),
-                )
-            )
+        candidates, closed = group_candidates(records, [usable[row] for row in rows], reports, faces)
         sims = unit[rows] @ unit[rows].T if len(rows) > 1 else None
         evidence = {c.index: c.evidence() for c in candidates}
         position = {c.index: k for k, c in enumerate(candidates)}
@@ -233,6 +209,42 @@ def cull_scored(
     label_sets(out, find_sets(out, reports) if sets else [])
     order = sorted(range(n), key=lambda i: (out[i]["group"] is None, out[i]["group"] or 0, out[i]["rank"] or 0))
     return [out[i] for i in order]
+
+
+def group_candidates(records: list[dict], indices: list[int], reports: dict[int, FrameReport | None], faces: bool = True) -> tuple[list[Candidate], dict[int, int]]:
+    """What ranking reads of the photos *indices* of one group (records as scoring gives them, *reports*
+    from :func:`~photocritic.culling.faces.inspect_file`), and the faces that blink in each (index -> count)."""
+    group_reports = [reports.get(i) for i in indices]
+    known = [r for r in group_reports if r is not None]
+    reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
+    closed = {i: (blinks(r.faces, reference.faces, group=[k.faces for k in known]) if r is not None and reference is not None else 0) for i, r in zip(indices, group_reports)}
+    # without faces in every frame the subject is one region, chosen once for the whole group
+    region = None
+    if known and not all(r.faces.count for r in known) and all(r.cells for r in known):
+        energy = sum(np.array(r.cells["energy"]) / max(float(np.max(r.cells["energy"])), 1e-9) for r in known)
+        region = salient_cells(energy)
+    tilts = group_tilts([records[i]["path"] for i in indices], [r.tilt if r is not None else None for r in group_reports])
+    candidates = []
+    for i, tilt in zip(indices, tilts):
+        report = reports.get(i)
+        candidates.append(
+            Candidate(
+                index=i,
+                score=records[i]["score"],
+                quality_score=records[i].get("quality_score"),
+                aesthetic_score=records[i].get("aesthetic_score"),
+                technical=records[i].get("technical") or {},
+                faces=report.faces.count if report is not None and faces else None,
+                closed_eyes=closed[i],
+                grain=report.noise if report is not None else None,
+                sharpness=report.sharpness if report is not None else None,
+                detail=report.detail if report is not None else None,
+                tilt=tilt,
+                tones=report.tones if report is not None else None,
+                **_subject_evidence(report, region),
+            )
+        )
+    return candidates, closed
 
 
 def _score(record: dict) -> float:
@@ -321,4 +333,4 @@ def _record(record: dict, group, size, rank, pick, quality, reasons, report: Fra
     }
 
 
-__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "perceptual_hash", "reasons_after_pick"]
+__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "group_candidates", "perceptual_hash", "reasons_after_pick"]

@@ -1,37 +1,36 @@
 """Rank the photos of one group and say why, in short sentences a photographer would use.
 
-Between near-identical frames the aesthetic model's score moves little and not always for the
-right reasons, so each frame's *quality* is the model's score (half weight) minus penalties for
-what actually separates frames of one burst, each measured against the group itself:
+Each frame is judged against the others of its group on what separates frames of one burst
+(:func:`group_features`: how far it falls behind the best frame of the group):
 
-* **sharpness where the subject is**: the sharpest cell of a 4x4 grid (``sharpness_peak``, log10
-  of the Laplacian variance); 1.5 points per decade below the group's sharpest frame. Grain
-  raises Laplacian variance too, so a frame much noisier than the group is credited no more
-  sharpness than the group's median and pays for its grain;
-* **exposure of the subject**: the faces (their skin), else the salient region
-  (:func:`photocritic.culling.faces.subject_exposure`), judged against a normal exposure beyond
-  0.7 stop (0.5 point per stop), so a low-key or high-key frame whose subject is exposed right pays
-  nothing and is not called under- or overexposed; plus distance from the burst's median exposure
-  beyond 0.3 stop (0.7 point per stop: the camera's metering is right for most frames);
-* **clipping of the subject**: 6 points per share of the subject newly blown or crushed (beyond the
-  group's median); a frame whose *faces* have skin newly blown or shadows newly crushed (3% of the face
-  or more) ranks below every frame that holds them, whatever its score: blown skin cannot be recovered;
-* **tones**: the frame's tonal information (:func:`photocritic.culling.frames.tonal_entropy`, bits): a
-  tone curve only merges levels, so a darkened or clipped copy holds fewer than the untouched frame;
-  0.5 point per bit below the group's richest frame beyond 0.1 bit, a noisy or soft frame credited no
-  more than the median (grain and blur add levels of their own);
-* **eyes**: a face whose eyelid landmarks show the eyes closed, when fewer are closed in another
-  frame of the group, costs 1.5 points per face; no landmark evidence, no blink.
+* **the model's judgement**: its score and, for the default model, its quality and aesthetic sub-scores; a
+  frame much grainier than the quietest is credited no more than the group's median (the models read
+  grain as detail);
+* **sharpness where the subject is**: :func:`~photocritic.culling.frames.detail`, gradient energy with the
+  grain's own energy taken out, so grain is not detail; and the sharpest face's, when every frame has one;
+* **grain** (:func:`~photocritic.culling.frames.noise_sigma`), **tilt** (:mod:`photocritic.culling.level`:
+  lines, and the turn against the other frames), **exposure of the subject** (faces, else the salient region)
+  and of the frame against the group's median, **clipping** of the frame and of the subject, **tones**
+  (:func:`~photocritic.culling.frames.tonal_entropy`) and **eyes** closed where another frame has them open.
 
-The aesthetic score is the tie-breaker between frames that the technical evidence cannot separate.
-Reasons are always relative to the pick; :func:`rank_group` takes a *pick* to recompute them when a
-user chooses another frame (the web app and sidecars then show reasons true of the user's pick).
+What each costs was fitted (``zoo/cull-ranker.json``, ``scripts/train_cull_ranker.py``, card:
+docs/models/cull-ranker.md) to bursts of three independent generators and to BIQ2021's real series rated
+by people; without that file the hand-set :class:`RankWeights` penalties of earlier releases apply. Two
+rules stay above the costs: a frame whose *faces* have skin newly blown or shadows newly crushed ranks
+below every frame that holds them, and the model's score breaks ties.
+
+Reasons come from the same evidence and are always relative to the pick; :func:`rank_group` takes a
+*pick* to recompute them when a user chooses another frame (the web app and sidecars then show reasons
+true of the user's pick).
 """
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -52,6 +51,9 @@ class RankWeights:
     tones_soft: float = 0.5  # decades below the sharpest frame from which a frame's tones are not credited
     grain_energy: float = 2.7  # gradient energy per grain sigma squared that grain adds to the sharpness measure
     grain_soft: float = 0.5  # decades below the sharpest frame (grain's energy taken out): too soft to set the grain reference
+    #: per feature of :func:`group_features`, what a unit of it costs (fitted: ``zoo/cull-ranker.json``); None or empty: the
+    #: hand-set penalties above
+    learned: dict[str, float] | None = field(default_factory=lambda: dict(learned_weights()))
 
 
 @dataclass
@@ -70,19 +72,24 @@ class Candidate:
     subject_crushed: float | None = None  # share of the subject at the black point
     face_sharpness: float | None = None  # sharpest face's directional_sharpness; None: no face
     tones: float | None = None  # tonal information in bits (frames.tonal_entropy); None: unknown
+    detail: float | None = None  # frames.detail: sharpness that grain does not raise; None: unknown
+    tilt: float | None = None  # frames.tilt: degrees from level; None: no lines to judge by
+    quality_score: float | None = None  # the model's sub-scores, when it gives them
+    aesthetic_score: float | None = None
 
     def evidence(self) -> dict:
         """What ranking read, JSON-ready: stored with each record so reasons can be recomputed later."""
-        out = {k: getattr(self, k) for k in ("score", "faces", "closed_eyes", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness", "tones")}
+        out = {k: getattr(self, k) for k in ("score", *_FIELDS, "closed_eyes")}
         out["technical"] = {k: self.technical.get(k) for k in _TECHNICAL if k in (self.technical or {})}
         return out
 
     @classmethod
     def from_evidence(cls, index: int, evidence: dict) -> "Candidate":
-        fields = {k: evidence.get(k) for k in ("faces", "grain", "sharpness", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness", "tones")}
+        fields = {k: evidence.get(k) for k in _FIELDS}
         return cls(index=index, score=evidence.get("score"), technical=dict(evidence.get("technical") or {}), closed_eyes=int(evidence.get("closed_eyes") or 0), **fields)
 
 
+_FIELDS = ("faces", "grain", "sharpness", "detail", "tilt", "subject_ev", "subject_blown", "subject_crushed", "face_sharpness", "tones", "quality_score", "aesthetic_score")
 _TECHNICAL = ("sharpness_peak", "noise", "exposure_ev", "highlights_clipped", "shadows_clipped")
 
 
@@ -99,6 +106,89 @@ def _stops(value: float) -> str:
     rounded = round(value * 2) / 2
     text = f"{rounded:g}"
     return f"{text} stop" if rounded == 1 else f"{text} stops"
+
+
+#: what a frame lacks against the best of its group, one number each (0: as good as the best; see
+#: :func:`group_features`); the learned ranking costs each by its weight in ``zoo/cull-ranker.json``
+FEATURES = ("score", "quality_score", "aesthetic_score", "detail", "face_detail", "grain", "tilt", "exposure", "exposure_outlier",
+            "clipping", "subject_clipping", "tones", "eyes")
+RANKER = Path(__file__).resolve().parents[1] / "zoo" / "cull-ranker.json"
+
+
+@cache
+def learned_weights() -> tuple[tuple[str, float], ...]:
+    """The fitted weights (``zoo/cull-ranker.json``, written by ``scripts/train_cull_ranker.py``); () if absent."""
+    try:
+        weights = json.loads(RANKER.read_text())["weights"]
+    except (OSError, ValueError, KeyError):
+        return ()
+    return tuple((k, float(weights.get(k, 0.0))) for k in FEATURES)
+
+
+def group_features(members: Sequence[Candidate], tolerance: float = 0.7) -> dict[str, np.ndarray]:
+    """Per frame, how far it falls behind the best frame of its group on each of :data:`FEATURES`:
+
+    ``score``, ``quality_score``, ``aesthetic_score``: points below the group's highest (0 when the model
+    gives no sub-scores), a frame much grainier than the quietest credited no more than the group's median
+    (the models read grain as detail); ``detail``: decades of :func:`~photocritic.culling.frames.detail` (sharpness that
+    grain does not raise) below the sharpest frame; ``face_detail``: the same for the sharpest face, when
+    every frame has one; ``grain``: stops of grain above the quietest frame; ``tilt``: degrees further from
+    level than the most level frame (when every frame has lines to judge by); ``exposure``: stops of the
+    subject beyond *tolerance* from a normal exposure, beyond the best frame's; ``exposure_outlier``: stops
+    from the group's median exposure beyond 0.3; ``clipping``: share of the frame newly clipped (against the
+    median); ``subject_clipping``: share of the subject newly clipped; ``tones``: bits of tonal information
+    below the richest frame beyond 0.1; ``eyes``: faces that blink here but not in the best frame."""
+    n = len(members)
+    tech = [m.technical or {} for m in members]
+
+    def column(name: str, fallback=None) -> np.ndarray | None:
+        values = [getattr(m, name) for m in members]
+        if all(v is not None for v in values):
+            return np.array([_num(v) for v in values])
+        return fallback
+
+    def behind(values: np.ndarray | None) -> np.ndarray:
+        return np.zeros(n) if values is None else values.max() - values
+
+    grain = column("grain", np.array([_num(t.get("noise")) for t in tech]))
+    grainy = np.log2((grain + 2.0) / (grain.min() + 2.0))
+    noisy = grainy >= 1.0
+
+    def credited(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else np.where(noisy, np.minimum(values, np.median(values)), values)
+
+    scores = np.array([_safe(m.score) for m in members])
+    tilts = column("tilt")
+    detail = column("detail")
+    if detail is None:  # evidence from before frames.detail: the grain's own energy taken out of the sharpness
+        sharpness = column("sharpness")
+        detail = (np.array([_num(t.get("sharpness_peak")) for t in tech]) if sharpness is None
+                  else np.log10(np.maximum(10.0**sharpness - RankWeights.grain_energy * grain**2, 1e-3)))
+    faces = column("face_sharpness") if all(m.faces for m in members) else None
+    ev = np.array([_num(t.get("exposure_ev")) for t in tech])
+    sev = column("subject_ev", ev)
+    away = np.maximum(0.0, np.abs(sev) - tolerance)
+    blown, crushed = column("subject_blown"), column("subject_crushed")
+    newly = np.zeros(n) if blown is None or crushed is None else np.maximum(blown - np.median(blown), crushed - np.median(crushed))
+    highlights = np.array([_num(t.get("highlights_clipped")) for t in tech])
+    shadows = np.array([_num(t.get("shadows_clipped")) for t in tech])
+    clip_gain = np.maximum(0.0, highlights - np.median(highlights)) + np.maximum(0.0, shadows - np.median(shadows))
+    closed = np.array([_num(m.closed_eyes) if m.faces else 0.0 for m in members])
+    return {
+        "score": behind(credited(scores)),
+        "quality_score": behind(credited(column("quality_score"))),
+        "aesthetic_score": behind(credited(column("aesthetic_score"))),
+        "detail": behind(detail),
+        "face_detail": behind(faces),
+        "grain": grainy,
+        "tilt": np.zeros(n) if tilts is None else np.abs(tilts) - np.abs(tilts).min(),
+        "exposure": away - away.min(),
+        "exposure_outlier": np.maximum(0.0, np.abs(ev - np.median(ev)) - 0.3),
+        "clipping": np.maximum(0.0, clip_gain - 0.01),
+        "subject_clipping": np.maximum(0.0, newly - 0.01),
+        "tones": np.maximum(0.0, behind(column("tones")) - 0.1),
+        "eyes": closed - closed.min(),
+    }
 
 
 def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None, similarities: np.ndarray | None = None, pick: int | None = None) -> list[Ranked]:
@@ -193,6 +283,26 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
         "subject_clipping": w.clipping * np.maximum(0.0, newly - 0.01),
     }
     quality = w.score * score_credit - sum(penalties.values())
+    if w.learned:  # the fitted ranking: the same evidence, costed by what people and known defects say
+        features = group_features(members, w.exposure_tolerance)
+        cost = {k: w.learned.get(k, 0.0) * features[k] for k in FEATURES}
+        penalties = {
+            "sharpness": cost["detail"] + cost["face_detail"],
+            "exposure": cost["exposure"] + cost["exposure_outlier"],
+            "clipping": cost["clipping"],
+            "noise": cost["grain"],
+            "eyes": cost["eyes"],
+            "tones": cost["tones"],
+            "subject_clipping": cost["subject_clipping"],
+        }
+        penalties["tilt"] = cost["tilt"]
+        quality = -sum(cost.values())
+        # what the reasons call sharper, softer and noisier: grain-free detail, and grain well above the quietest
+        if all(m.detail is not None for m in members):
+            credited = np.array([_num(m.detail) for m in members])
+            sharp_gap = credited.max() - credited
+        noisy = features["grain"] >= 1.0
+    leaning = np.abs([_num(m.tilt) for m in members]) if all(m.tilt is not None for m in members) else None
     # a spoiled subject (skin blown, shadows crushed) goes below every frame that holds it
     order = sorted(range(n), key=lambda i: (bool(spoiled[i]), -quality[i], -score_credit[i], i))
     by_user = False
@@ -249,6 +359,8 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
             found.append((penalties["clipping"][i], f"shadows crushed ({shadows[i] * 100:.0f}% of the frame)"))
         if noisy[i] and not noisy[pick]:
             found.append((penalties["noise"][i], "noisier than the others"))
+        if leaning is not None and leaning[i] - leaning[pick] >= 1.5:
+            found.append((penalties.get("tilt", np.zeros(n))[i], f"tilted ({abs(members[i].tilt):.0f}°)"))
         if eyes_gap[i] > eyes_gap[pick]:
             found.append((penalties["eyes"][i] + 10, "eyes closed"))  # people look for this first
         if scores[pick] - scores[i] >= 0.3:

@@ -1,0 +1,61 @@
+"""How far each frame of a group leans from level: its lines where it has them, its turn against the others.
+
+A frame's own straight lines (:func:`photocritic.culling.frames.tilt`) say how level it is, but only where
+it has lines: a landscape without a horizon, foliage or a face has none to judge by. The frames of one
+group show one scene, so the turn between two frames (the rotation of the similarity their local
+features agree on, :func:`photocritic.culling.matching.matched_similarity`) carries the level of any frame
+that has lines to every frame that matches it. Without lines in any frame, a frame is judged against the
+group's median turn: in a burst most frames are held about level, and the odd one out leans.
+"""
+from __future__ import annotations
+
+import cmath
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+#: local features that must agree on a turn before it is believed
+MIN_AGREEING = 12
+
+
+def turns(paths: Sequence[str | os.PathLike]) -> list[float | None]:
+    """Degrees each frame is turned against the frame with the most keypoints (0 for that one; None where
+    the two do not match)."""
+    from photocritic.culling.matching import keypoints_of_file, matched_similarity
+
+    found = [keypoints_of_file(p) for p in paths]
+    sizes = [len(k.points) if k is not None and k.descriptors is not None else 0 for k in found]
+    if not any(sizes):
+        return [None] * len(paths)
+    reference = int(np.argmax(sizes))
+    out: list[float | None] = []
+    for k, keypoints in enumerate(found):
+        if k == reference:
+            out.append(0.0)
+            continue
+        move = matched_similarity(found[reference], keypoints) if keypoints is not None else None
+        out.append(math.degrees(cmath.phase(move[0])) if move is not None and move[2] >= MIN_AGREEING else None)
+    return out
+
+
+def group_tilts(paths: Sequence[str | os.PathLike], line_tilts: Sequence[float | None]) -> list[float | None]:
+    """Degrees from level per frame (signed as :func:`~photocritic.culling.frames.tilt`), or, when no frame
+    has lines to judge by, from the group's median turn; None for a frame that neither has lines nor
+    matches the others."""
+    turned = turns(paths)
+    # the reference frame's own lean, as each frame with lines and a turn sees it (a frame's tilt is the
+    # reference's plus its turn)
+    seen = [t - r for t, r in zip(line_tilts, turned) if t is not None and r is not None]
+    known = [r for r in turned if r is not None]
+    if seen:
+        offset = float(np.median(seen))
+    elif len(known) >= 3:
+        offset = -float(np.median(known))
+    else:
+        return list(line_tilts)
+    return [r + offset if r is not None else t for t, r in zip(line_tilts, turned)]
+
+
+__all__ = ["MIN_AGREEING", "group_tilts", "turns"]
