@@ -18,11 +18,14 @@ import numpy as np
 
 #: local features that must agree on a turn before it is believed
 MIN_AGREEING = 12
+#: a turn or a lean beyond this many degrees is no hand-held frame of one burst (a recomposed shot, a
+#: wrong match, lines that are not level by design): no evidence
+MAX_TURN = 10.0
 
 
 def turns(paths: Sequence[str | os.PathLike]) -> list[float | None]:
     """Degrees each frame is turned against the frame with the most keypoints (0 for that one; None where
-    the two do not match)."""
+    the two do not match at a burst's scale, or turn more than :data:`MAX_TURN`)."""
     from photocritic.culling.matching import keypoints_of_file, matched_similarity
 
     found = [keypoints_of_file(p) for p in paths]
@@ -36,14 +39,16 @@ def turns(paths: Sequence[str | os.PathLike]) -> list[float | None]:
             out.append(0.0)
             continue
         move = matched_similarity(found[reference], keypoints) if keypoints is not None else None
-        out.append(math.degrees(cmath.phase(move[0])) if move is not None and move[2] >= MIN_AGREEING else None)
+        believed = move is not None and move[2] >= MIN_AGREEING and 0.75 <= abs(move[0]) <= 1.33
+        turn = math.degrees(cmath.phase(move[0])) if believed else None
+        out.append(turn if turn is not None and abs(turn) <= MAX_TURN else None)
     return out
 
 
 def group_tilts(paths: Sequence[str | os.PathLike], line_tilts: Sequence[float | None]) -> list[float | None]:
     """Degrees from level per frame (signed as :func:`~photocritic.culling.frames.tilt`), or, when no frame
     has lines to judge by, from the group's median turn; None for a frame that neither has lines nor
-    matches the others."""
+    matches the others, or that leans more than :data:`MAX_TURN`."""
     turned = turns(paths)
     # the reference frame's own lean, as each frame with lines and a turn sees it (a frame's tilt is the
     # reference's plus its turn)
@@ -55,7 +60,8 @@ def group_tilts(paths: Sequence[str | os.PathLike], line_tilts: Sequence[float |
         offset = -float(np.median(known))
     else:
         return list(line_tilts)
-    return [r + offset if r is not None else t for t, r in zip(line_tilts, turned)]
+    tilts = [r + offset if r is not None else t for t, r in zip(line_tilts, turned)]
+    return [t if t is not None and abs(t) <= MAX_TURN else None for t in tilts]
 
 
-__all__ = ["MIN_AGREEING", "group_tilts", "turns"]
+__all__ = ["MAX_TURN", "MIN_AGREEING", "group_tilts", "turns"]
