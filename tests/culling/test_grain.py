@@ -2,6 +2,8 @@
 model is not credited for it (frames.noise_sigma, ranking.rank_group), on real photos."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -118,3 +120,54 @@ def test_grain_does_not_raise_detail_and_blur_lowers_it(shared_data):
         blurred = [detail(np.clip(_convolve(clean.astype(np.float32), disk(r)), 0, 255).astype(np.uint8)) for r in (2, 4, 7)]
         assert blurred[0] < sharp - 0.2, (name, blurred, sharp)
         assert blurred[0] > blurred[1] > blurred[2], (name, blurred)
+
+
+def _cull(folder, tmp_path):
+    from photocritic.culling import cull_records
+    from photocritic.scoring import Scorer
+
+    scorer = Scorer(catalog=tmp_path / "catalog.sqlite")
+    try:
+        records = cull_records(scorer, sorted(folder.iterdir()))
+    finally:
+        scorer.close()
+    return {Path(r["path"]).stem: r for r in records}
+
+
+def test_the_untouched_portrait_beats_its_grainy_copy(shared_data, tmp_path):
+    """Issue 28's report: a portrait, a copy with Gaussian noise (sigma 14), a blurred one and one 1.5 stops
+    brighter. The noisy copy was "sharpest of 4" and the untouched photo "a close second"; grain is not detail."""
+    from photocritic.training.culling.generators import expose, load_source
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    photo = load_source(shared_data / "faces" / "open" / "ibmmax__tom_cruise.jpg")
+    pixels = np.asarray(photo, np.float32)
+    photo.save(folder / "untouched.jpg", quality=95)
+    Image.fromarray(np.clip(pixels + np.random.default_rng(0).normal(0, 14, pixels.shape), 0, 255).astype(np.uint8)).save(folder / "noisy.jpg", quality=95)
+    photo.filter(ImageFilter.GaussianBlur(3)).save(folder / "blurred.jpg", quality=95)
+    expose(photo, 1.5).save(folder / "brighter.jpg", quality=95)
+    records = _cull(folder, tmp_path)
+    assert len({r["group"] for r in records.values()}) == 1
+    assert records["untouched"]["pick"], {k: r["reasons"] for k, r in records.items()}
+    assert "noisier than the others" in records["noisy"]["reasons"]
+    assert not any(text.startswith("sharpest") for r in records.values() if not r["pick"] for text in r["reasons"])
+
+
+def test_a_tilted_frame_loses_and_says_so(shared_data, tmp_path):
+    """A hand-held burst of a photo with straight lines: the frame tilted 3 degrees is not the pick, and says it is tilted."""
+    import random
+
+    from photocritic.training.culling.generators import handhold, load_source
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    photo = load_source(shared_data / "photos" / "Canon EOS REBEL T3i.jpg")
+    rng = random.Random(4)
+    for k in range(3):
+        handhold(photo, rng).save(folder / f"level_{k}.jpg", quality=92)
+    handhold(photo, rng, tilt=3.0).save(folder / "tilted.jpg", quality=92)
+    records = _cull(folder, tmp_path)
+    assert len({r["group"] for r in records.values()}) == 1
+    assert not records["tilted"]["pick"]
+    assert any(text.startswith("tilted (") for text in records["tilted"]["reasons"]), records["tilted"]["reasons"]

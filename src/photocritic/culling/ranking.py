@@ -132,7 +132,8 @@ def group_features(members: Sequence[Candidate], tolerance: float = 0.7) -> dict
     gives no sub-scores), a frame much grainier than the quietest credited no more than the group's median
     (the models read grain as detail); ``detail``: decades of :func:`~photocritic.culling.frames.detail` (sharpness that
     grain does not raise) below the sharpest frame; ``face_detail``: the same for the sharpest face, when
-    every frame has one; ``grain``: stops of grain above the quietest frame; ``tilt``: degrees further from
+    every frame has one (a noisy frame's credited no more than the median); ``grain``: stops of grain above
+    the quietest frame that is not soft (half a decade of detail or less below the sharpest); ``tilt``: degrees further from
     level than the most level frame (when every frame has lines to judge by); ``exposure``: stops of the
     subject beyond *tolerance* from a normal exposure, beyond the best frame's; ``exposure_outlier``: stops
     from the group's median exposure beyond 0.3; ``clipping``: share of the frame newly clipped (against the
@@ -151,7 +152,14 @@ def group_features(members: Sequence[Candidate], tolerance: float = 0.7) -> dict
         return np.zeros(n) if values is None else values.max() - values
 
     grain = column("grain", np.array([_num(t.get("noise")) for t in tech]))
-    grainy = np.log2((grain + 2.0) / (grain.min() + 2.0))
+    detail = column("detail")
+    if detail is None:  # evidence from before frames.detail: the grain's own energy taken out of the sharpness
+        sharpness = column("sharpness")
+        detail = (np.array([_num(t.get("sharpness_peak")) for t in tech]) if sharpness is None
+                  else np.log10(np.maximum(10.0**sharpness - RankWeights.grain_energy * grain**2, 1e-3)))
+    # grain against the quietest frame that is not soft: blur takes the grain away with the detail
+    crisp = detail >= detail.max() - RankWeights.grain_soft
+    grainy = np.maximum(0.0, np.log2((grain + 2.0) / (grain[crisp].min() + 2.0)))
     noisy = grainy >= 1.0
 
     def credited(values: np.ndarray | None) -> np.ndarray | None:
@@ -159,12 +167,8 @@ def group_features(members: Sequence[Candidate], tolerance: float = 0.7) -> dict
 
     scores = np.array([_safe(m.score) for m in members])
     tilts = column("tilt")
-    detail = column("detail")
-    if detail is None:  # evidence from before frames.detail: the grain's own energy taken out of the sharpness
-        sharpness = column("sharpness")
-        detail = (np.array([_num(t.get("sharpness_peak")) for t in tech]) if sharpness is None
-                  else np.log10(np.maximum(10.0**sharpness - RankWeights.grain_energy * grain**2, 1e-3)))
-    faces = column("face_sharpness") if all(m.faces for m in members) else None
+    # a face's own sharpness is raised by grain (it is measured on the face's luminance, rescaled)
+    faces = credited(column("face_sharpness")) if all(m.faces for m in members) else None
     ev = np.array([_num(t.get("exposure_ev")) for t in tech])
     sev = column("subject_ev", ev)
     away = np.maximum(0.0, np.abs(sev) - tolerance)
