@@ -14,7 +14,10 @@ own, the lower ``time_similarity`` when the two were shot by one camera within `
 pairs) also says the frames are near-identical, or ``match_similarity`` when local features
 (:mod:`photocritic.culling.matching`, also lazy) agree on one small camera move: that survives the
 crops and tilts that defeat pHash. With feature matching on, a pair joins on looks alone only from
-``confirm_below`` up. Edges join groups with union-find, strongest
+``confirm_below`` up, and on capture times alone only from ``time_alone_similarity`` up (times say
+when, not what: below, they only lower the floor of a pair the hash or the matches confirm); and two
+photos that both show a face (``faces_of``) join below ``portrait_confirm_below`` only on content they
+share, so that two people's portraits of one framing are not one burst. Edges join groups with union-find, strongest
 first, and a merge is refused when the two groups' mean embeddings disagree (``group_similarity``)
 so that a long chain of slowly changing frames cannot swallow a whole shoot.
 
@@ -54,6 +57,16 @@ class GroupingConfig:
     # people's tight black-and-white face crops (cosine 0.855, 7 matches, 18 hash bits) join on looks alone;
     # 0.88 changed no F1 or pick on tuning seeds 0-2 (benchmarks/eval_culling.py)
     confirm_below: float = 0.88
+    # with feature matching on, one camera's frames within time_gap join on their times from here up; below
+    # it they need the hash or the matches too: time says when, not what. From 0.50, times alone joined
+    # three different men photographed one after another (cosines 0.63-0.76 with each other, hashes 22+
+    # bits apart, at most 8 matches) into one group; a blurred moon on black (no corners, its hash moved by
+    # the shift) is 0.83-0.88 from its own burst
+    time_alone_similarity: float = 0.80
+    # with faces looked for (faces_of), two photos that both show a face need shared content (hash or
+    # matches) up to this cosine, whatever their times: two different people's portraits of one framing
+    # reach 0.855 (tight face crops) and one person's burst shares local features
+    portrait_confirm_below: float = 0.95
     group_similarity: float = 0.50  # two groups merge only if their mean embeddings are this close
     neighbours: int = 8  # visual neighbours looked up per photo
 
@@ -258,6 +271,7 @@ def group_bursts(
     exact_limit: int = EXACT_LIMIT,
     matches_of: Callable[[int, int], int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    faces_of: Callable[[int], int] | None = None,
 ) -> np.ndarray:
     """Group labels (0..g-1, numbered in input order) for n photos.
 
@@ -266,8 +280,10 @@ def group_bursts(
     photo *i* (or None), called only for borderline pairs; *matches_of(i, j)* the number of local
     feature matches of photos *i* and *j* that agree on one small camera move
     (:func:`photocritic.culling.matching.agreeing_matches`), called only for borderline pairs that
-    neither capture times nor the hash confirm. *progress(done, total)* is told of each candidate pair
-    checked (hashes and matches make this the slow part).
+    neither capture times nor the hash confirm. *faces_of(i)* how many faces photo *i* shows
+    (:func:`photocritic.culling.faces.portrait_faces`), asked only of pairs that looks or times would join
+    below ``portrait_confirm_below``: two portraits join only on content they share. *progress(done, total)*
+    is told of each candidate pair checked (hashes and matches make this the slow part).
     """
     config = config or GroupingConfig()
     n = len(embeddings)
@@ -306,21 +322,39 @@ def group_bursts(
     # reach cosine 0.77 on the shared photos, and a pair of one scene that far apart is confirmed by
     # capture times, the hash or the matches
     alone = max(config.similarity, config.confirm_below) if matches_of is not None else config.similarity
+    # with feature matching on, capture times alone join a pair only from time_alone_similarity up (and
+    # never two portraits): below, they lower the floor of pairs that the hash or the matches confirm
+    time_alone = config.time_similarity if matches_of is None else max(config.time_similarity, config.time_alone_similarity)
+    # one camera within time_gap lowers the floor of a confirmed pair (with matching on: a copy 2 stops
+    # brighter measured cosine 0.48 with 473 agreeing matches)
+    time_floor = config.time_match_similarity if matches_of is not None else config.hash_similarity
+    looked: dict[tuple[int, int], bool] = {}
+
+    def shared_content(a: int, b: int, sim: float, timed: bool) -> bool:
+        """The hash or the feature matches say the two photos show one scene (each asked only once)."""
+        if (a, b) not in looked:
+            hashed = hash_of is not None and sim >= (time_floor if timed else config.hash_similarity) and _hash_close(cached_hash(a), cached_hash(b), config.hash_distance)
+            looked[(a, b)] = hashed or (
+                matches_of is not None and sim >= (time_floor if timed else config.match_similarity) and matches_of(a, b) >= config.match_inliers
+            )
+        return looked[(a, b)]
+
+    def portraits(a: int, b: int, sim: float) -> bool:
+        return faces_of is not None and sim < config.portrait_confirm_below and faces_of(a) > 0 and faces_of(b) > 0
+
     edges = []
     for checked, ((a, b), sim) in enumerate(candidates.items(), start=1):
         if progress:
             progress(checked, len(candidates))
-        if sim >= alone:
-            edges.append((sim, a, b, config.similarity))
-        elif (a, b) in near_in_time and sim >= config.time_similarity:
-            edges.append((sim, a, b, config.time_similarity))
-        elif hash_of is not None and sim >= config.hash_similarity and _hash_close(cached_hash(a), cached_hash(b), config.hash_distance):
-            edges.append((sim, a, b, config.hash_similarity))
-        elif matches_of is not None and sim >= config.match_similarity and matches_of(a, b) >= config.match_inliers:
-            # pHash does not survive a crop or a tilt, local features do: the camera moved, the scene is the same
-            edges.append((sim, a, b, config.match_similarity))
-        elif matches_of is not None and (a, b) in near_in_time and sim >= config.time_match_similarity and matches_of(a, b) >= config.match_inliers:
-            edges.append((sim, a, b, config.time_match_similarity))
+        timed = (a, b) in near_in_time
+        if sim >= alone or (timed and sim >= time_alone):
+            # looks (or one camera's times) alone, unless both photos show a face and share no content
+            if not portraits(a, b, sim) or shared_content(a, b, sim, timed):
+                edges.append((sim, a, b, config.similarity if sim >= alone else config.time_similarity))
+        elif shared_content(a, b, sim, timed):
+            # pHash survives blur and exposure, local features a crop or a tilt: the camera moved, the scene is the same
+            floor = config.hash_similarity if hash_of is not None and _hash_close(hashes.get(a), hashes.get(b), config.hash_distance) else config.match_similarity
+            edges.append((sim, a, b, floor if sim >= floor else config.time_match_similarity))
     edges.sort(key=lambda e: -e[0])
 
     sets = UnionFind(n, unit)

@@ -12,7 +12,7 @@ import numpy as np
 from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_exposure, salient_cells
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.level import group_tilts
-from photocritic.culling.matching import agreeing_matches, keypoints_of_file
+from photocritic.culling.matching import agreeing_matches, look_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
 from photocritic.culling.sets import find_sets, label_sets
 from photocritic.models.flags import TOO_SMALL
@@ -136,18 +136,21 @@ def cull_scored(
         if row in found_keypoints:
             found_keypoints.move_to_end(row)
         else:
-            found_keypoints[row] = keypoints_of_file(records[usable[row]]["path"])
+            found_keypoints[row] = look_of_file(records[usable[row]]["path"])  # (keypoints, portrait faces) or None
             if len(found_keypoints) > KEYPOINT_CACHE:
                 found_keypoints.popitem(last=False)
         return found_keypoints[row]
 
     def matches_of(a: int, b: int) -> int:
         ka, kb = keypoints_of(a), keypoints_of(b)
-        return agreeing_matches(ka, kb) if ka is not None and kb is not None else 0
+        return agreeing_matches(ka[0], kb[0]) if ka is not None and kb is not None else 0
+
+    def faces_of(row: int) -> int:  # two portraits join only on content they share (grouping.py)
+        return (keypoints_of(row) or (None, 0))[1]
 
     labels = (
         group_bursts(embeddings, times, cameras, config, hash_of=hash_of, matches_of=matches_of if use_matching else None,
-                     progress=step("grouping look-alikes"))
+                     progress=step("grouping look-alikes"), faces_of=faces_of if use_matching else None)
         if usable
         else np.zeros(0, np.int64)
     )
