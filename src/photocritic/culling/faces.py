@@ -457,9 +457,13 @@ def subject_exposure(pixels: np.ndarray, faces: FaceReport) -> tuple[float, floa
     return region_exposure(cells, salient_cells(np.array(cells["energy"])))
 
 
-def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1) -> FrameReport:
+def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1, measures: bool = True) -> FrameReport:
+    """*measures*: the frame's grain, detail, tilt, tones and subject exposure too (a photo without
+    look-alikes needs only its faces and eyes)."""
     smooth = smooth_rgb(pixels)  # the frame's clipping and its faces' read the same box mean
     faces = detect_faces(pixels, threads=threads, smooth=smooth) if find_faces else FaceReport()
+    if not measures:
+        return FrameReport(faces, 0.0)
     white, black, luma = clip_maps(pixels, smooth)
     cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
@@ -490,7 +494,7 @@ def portrait_faces(pixels: np.ndarray, min_share: float = PORTRAIT_FACE, thresho
     return sum(1 for box, _, _ in _weighted_nms(boxes, points, scores) if box[2] - box[0] >= min_share * min(height, width))
 
 
-def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1) -> FrameReport | None:
+def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int = 1, measures: bool = True) -> FrameReport | None:
     """Faces (with eye state), grain and subject exposure of a photo decoded at :data:`FACE_LONG_SIDE`;
     None if unreadable."""
     from photocritic.imaging import PhotoError, decode_for_model
@@ -499,7 +503,7 @@ def inspect_file(path: str | os.PathLike, find_faces: bool = True, threads: int 
         decoded = decode_for_model(path, long_side=FACE_LONG_SIDE, draft_headroom=1.0)
     except PhotoError:
         return None
-    return inspect_pixels(decoded.pixels, find_faces, threads)
+    return inspect_pixels(decoded.pixels, find_faces, threads, measures)
 
 
 __all__ = [
