@@ -168,7 +168,10 @@ def cull_scored(
     if to_inspect:
         inspecting = step("faces, eyes and grain" if faces else "grain and sharpness")
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for done, (i, report) in enumerate(zip(to_inspect, pool.map(lambda i: inspect_file(records[i]["path"], faces), to_inspect)), start=1):
+            # a single needs only its faces and eyes; a frame with look-alikes, what ranking compares
+            grouped = {usable[row] for rows in members.values() if len(rows) > 1 for row in rows}
+            look = lambda i: inspect_file(records[i]["path"], faces, measures=i in grouped)  # noqa: E731
+            for done, (i, report) in enumerate(zip(to_inspect, pool.map(look, to_inspect)), start=1):
                 reports[i] = report
                 if inspecting:
                     inspecting(done, len(to_inspect))
