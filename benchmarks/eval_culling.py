@@ -321,8 +321,7 @@ def evaluate_series(biq: Path, split: str) -> dict:
     groups it, and whether the photo people rated higher ranks above the other (in cull's groups, and by
     the ranking alone on the two photos, grouped or not)."""
     from photocritic.culling import cull_records
-    from photocritic.culling.faces import inspect_file
-    from photocritic.culling.pipeline import group_candidates
+    from photocritic.culling.pipeline import group_candidates, inspect_frame
     from photocritic.culling.ranking import rank_group
     from photocritic.scoring import Scorer
     from photocritic.training.culling.series import pairs
@@ -343,8 +342,8 @@ def evaluate_series(biq: Path, split: str) -> dict:
         if better["group"] is not None and better["group"] == worse["group"]:
             grouped += 1
             ordered += better["rank"] < worse["rank"]
-        reports = {0: inspect_file(pair.better.path), 1: inspect_file(pair.worse.path)}
-        candidates, _ = group_candidates([better, worse], [0, 1], reports)
+        looked = [inspect_frame(pair.better.path), inspect_frame(pair.worse.path)]
+        candidates, _ = group_candidates([better, worse], [0, 1], {k: report for k, (report, _) in enumerate(looked)}, True, [found for _, found in looked])
         alone += next(r for r in rank_group(candidates) if r.index == 0).pick
     n = len(found)
     return {"split": split, "pairs": n, "grouped": grouped, "ordered_in_groups": ordered, "ranked_alone": alone,

@@ -23,12 +23,13 @@ MIN_AGREEING = 12
 MAX_TURN = 10.0
 
 
-def turns(paths: Sequence[str | os.PathLike]) -> list[float | None]:
+def turns(paths: Sequence[str | os.PathLike], found: Sequence | None = None) -> list[float | None]:
     """Degrees each frame is turned against the frame with the most keypoints (0 for that one; None where
-    the two do not match at a burst's scale, or turn more than :data:`MAX_TURN`)."""
+    the two do not match at a burst's scale, or turn more than :data:`MAX_TURN`). *found*: the frames'
+    :class:`~photocritic.culling.matching.Keypoints` if already known (grouping found most of them)."""
     from photocritic.culling.matching import keypoints_of_file, matched_similarity
 
-    found = [keypoints_of_file(p) for p in paths]
+    found = list(found) if found is not None else [keypoints_of_file(p) for p in paths]
     sizes = [len(k.points) if k is not None and k.descriptors is not None else 0 for k in found]
     if not any(sizes):
         return [None] * len(paths)
@@ -45,11 +46,11 @@ def turns(paths: Sequence[str | os.PathLike]) -> list[float | None]:
     return out
 
 
-def group_tilts(paths: Sequence[str | os.PathLike], line_tilts: Sequence[float | None]) -> list[float | None]:
+def group_tilts(paths: Sequence[str | os.PathLike], line_tilts: Sequence[float | None], found: Sequence | None = None) -> list[float | None]:
     """Degrees from level per frame (signed as :func:`~photocritic.culling.frames.tilt`), or, when no frame
     has lines to judge by, from the group's median turn; None for a frame that neither has lines nor
-    matches the others, or that leans more than :data:`MAX_TURN`."""
-    turned = turns(paths)
+    matches the others, or that leans more than :data:`MAX_TURN`. *found*: as for :func:`turns`."""
+    turned = turns(paths, found)
     # the reference frame's own lean, as each frame with lines and a turn sees it (a frame's tilt is the
     # reference's plus its turn)
     seen = [t - r for t, r in zip(line_tilts, turned) if t is not None and r is not None]

@@ -9,12 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from photocritic.culling.faces import FrameReport, blinks, inspect_file, region_exposure, salient_cells
+from photocritic.culling.faces import FACE_LONG_SIDE, FrameReport, blinks, inspect_pixels, region_exposure, salient_cells
 from photocritic.culling.grouping import GroupingConfig, group_bursts, normalise, parse_time
 from photocritic.culling.level import group_tilts
-from photocritic.culling.matching import agreeing_matches, look_of_file
+from photocritic.culling.matching import MATCH_LONG_SIDE, MIN_MATCH_SIDE, Keypoints, agreeing_matches, keypoints, look_of_file
 from photocritic.culling.ranking import Candidate, RankWeights, rank_group
 from photocritic.culling.sets import find_sets, label_sets
+from photocritic.imaging.resample import halve
 from photocritic.models.flags import TOO_SMALL
 from photocritic.reasons import technical_reasons
 
@@ -154,7 +155,6 @@ def cull_scored(
         if usable
         else np.zeros(0, np.int64)
     )
-    found_keypoints.clear()
 
     members: dict[int, list[int]] = {}
     for row, label in enumerate(labels.tolist()):
@@ -165,17 +165,22 @@ def cull_scored(
     # and eyes of the others (a single is still kept; its reasons say that the eyes are closed)
     to_inspect = [usable[row] for rows in members.values() if len(rows) > 1 or faces for row in rows if usable[row] not in flagged]
     reports: dict[int, FrameReport | None] = {}
+    frame_keypoints: dict[int, Keypoints | None] = {}  # of frames with look-alikes: their turn against the others
     if to_inspect:
         inspecting = step("faces, eyes and grain" if faces else "grain and sharpness")
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             # a single needs only its faces and eyes; a frame with look-alikes, what ranking compares
             grouped = {usable[row] for rows in members.values() if len(rows) > 1 for row in rows}
-            look = lambda i: inspect_file(records[i]["path"], faces, measures=i in grouped)  # noqa: E731
-            for done, (i, report) in enumerate(zip(to_inspect, pool.map(look, to_inspect)), start=1):
+            # grouping found the local features of some frames already
+            known = {usable[row]: found[0] for row, found in found_keypoints.items() if found is not None}
+            look = lambda i: inspect_frame(records[i]["path"], faces, i in grouped, i not in known)  # noqa: E731
+            for done, (i, (report, found)) in enumerate(zip(to_inspect, pool.map(look, to_inspect)), start=1):
                 reports[i] = report
+                frame_keypoints[i] = known.get(i, found)
                 if inspecting:
                     inspecting(done, len(to_inspect))
 
+    found_keypoints.clear()
     out: list[dict] = [dict() for _ in range(n)]
     group_rows = sorted(members.values(), key=lambda rows: _group_key(records, [usable[r] for r in rows]))
     ranking = step("ranking")
@@ -197,7 +202,8 @@ def cull_scored(
                              ["no similar photo: kept", *_single_defects(records[i], closed_here if faces else 0)], report, faces, closed_here)
             continue
         rows = judged
-        candidates, closed = group_candidates(records, [usable[row] for row in rows], reports, faces)
+        indices = [usable[row] for row in rows]
+        candidates, closed = group_candidates(records, indices, reports, faces, [frame_keypoints.get(i) for i in indices])
         sims = unit[rows] @ unit[rows].T if len(rows) > 1 else None
         evidence = {c.index: c.evidence() for c in candidates}
         position = {c.index: k for k, c in enumerate(candidates)}
@@ -217,9 +223,11 @@ def cull_scored(
     return [out[i] for i in order]
 
 
-def group_candidates(records: list[dict], indices: list[int], reports: dict[int, FrameReport | None], faces: bool = True) -> tuple[list[Candidate], dict[int, int]]:
+def group_candidates(records: list[dict], indices: list[int], reports: dict[int, FrameReport | None], faces: bool = True,
+                     keypoints: list | None = None) -> tuple[list[Candidate], dict[int, int]]:
     """What ranking reads of the photos *indices* of one group (records as scoring gives them, *reports*
-    from :func:`~photocritic.culling.faces.inspect_file`), and the faces that blink in each (index -> count)."""
+    from :func:`inspect_frame`), and the faces that blink in each (index -> count).
+    *keypoints*: the frames' local features if known (:func:`~photocritic.culling.matching.keypoints`)."""
     group_reports = [reports.get(i) for i in indices]
     known = [r for r in group_reports if r is not None]
     reference = max(known, key=lambda r: r.faces.open_eyes) if known else None
@@ -229,7 +237,7 @@ def group_candidates(records: list[dict], indices: list[int], reports: dict[int,
     if known and not all(r.faces.count for r in known) and all(r.cells for r in known):
         energy = sum(np.array(r.cells["energy"]) / max(float(np.max(r.cells["energy"])), 1e-9) for r in known)
         region = salient_cells(energy)
-    tilts = group_tilts([records[i]["path"] for i in indices], [r.tilt if r is not None else None for r in group_reports])
+    tilts = group_tilts([records[i]["path"] for i in indices], [r.tilt if r is not None else None for r in group_reports], keypoints)
     candidates = []
     for i, tilt in zip(indices, tilts):
         report = reports.get(i)
@@ -251,6 +259,25 @@ def group_candidates(records: list[dict], indices: list[int], reports: dict[int,
             )
         )
     return candidates, closed
+
+
+def inspect_frame(path: str | os.PathLike, find_faces: bool = True, grouped: bool = True,
+                  with_keypoints: bool = True) -> tuple[FrameReport | None, Keypoints | None]:
+    """One decode at FACE_LONG_SIDE: the frame's report (faces and eyes; for a frame with look-alikes its
+    measures too, :func:`~photocritic.culling.faces.inspect_pixels`) and, for such a frame unless
+    *with_keypoints* is off, its local features at about MATCH_LONG_SIDE (its turn against the others,
+    :mod:`.level`). (None, None) if unreadable."""
+    from photocritic.imaging import PhotoError, decode_for_model
+
+    try:
+        pixels = decode_for_model(path, long_side=FACE_LONG_SIDE, draft_headroom=1.0).pixels
+    except PhotoError:
+        return None, None
+    report = inspect_pixels(pixels, find_faces, 1, grouped)
+    if not (grouped and with_keypoints):
+        return report, None
+    small = halve(pixels) if max(pixels.shape[:2]) >= 2 * MATCH_LONG_SIDE - 64 and min(pixels.shape[:2]) >= 2 * MIN_MATCH_SIDE else pixels
+    return report, keypoints(small)
 
 
 def _score(record: dict) -> float:
@@ -339,4 +366,4 @@ def _record(record: dict, group, size, rank, pick, quality, reasons, report: Fra
     }
 
 
-__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "group_candidates", "perceptual_hash", "reasons_after_pick"]
+__all__ = ["EMBED_DIM", "cull_records", "cull_scored", "group_candidates", "inspect_frame", "perceptual_hash", "reasons_after_pick"]

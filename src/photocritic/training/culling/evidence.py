@@ -3,7 +3,7 @@
 A *series* is one group whose order is known: a generated burst (the clean frame is better than each
 copy) or a BIQ2021 pair (the photo people rated higher is better). Its frames are scored by the
 :class:`~photocritic.scoring.Scorer` (score and sub-scores, technical measures), inspected at the
-culling decode (:func:`~photocritic.culling.faces.inspect_file`: faces, eyes, grain, detail, subject
+culling decode (:func:`~photocritic.culling.pipeline.inspect_frame`: faces, eyes, grain, detail, subject
 exposure) and turned into :class:`~photocritic.culling.ranking.Candidate` by the pipeline's own
 :func:`~photocritic.culling.pipeline.group_candidates`. Candidates are saved as JSON lines (their
 ``evidence()``), so the fit runs without decoding anything.
@@ -17,8 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from photocritic.culling.faces import inspect_file
-from photocritic.culling.pipeline import group_candidates
+from photocritic.culling.pipeline import group_candidates, inspect_frame
 from photocritic.culling.ranking import Candidate
 
 
@@ -53,15 +52,16 @@ def measure(scorer, groups: Sequence[Sequence[str | os.PathLike]], faces: bool =
         if done % 200 == 0:
             log(f"  scored {done}/{len(files)}")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        reports = dict(zip(files, pool.map(lambda path: inspect_file(path, faces), files)))
+        looked = dict(zip(files, pool.map(lambda path: inspect_frame(path, faces), files)))
     out: list[list[Candidate] | None] = []
     for group in groups:
         paths = [str(p) for p in group]
         rows = [records.get(p) for p in paths]
-        if any(r is None or r.get("error") or r.get("score") is None for r in rows) or any(reports[p] is None for p in paths):
+        if any(r is None or r.get("error") or r.get("score") is None for r in rows) or any(looked[p][0] is None for p in paths):
             out.append(None)
             continue
-        candidates, _ = group_candidates(rows, list(range(len(rows))), {k: reports[p] for k, p in enumerate(paths)}, faces)
+        candidates, _ = group_candidates(rows, list(range(len(rows))), {k: looked[p][0] for k, p in enumerate(paths)}, faces,
+                                         [looked[p][1] for p in paths])
         out.append(candidates)
     return out
 
