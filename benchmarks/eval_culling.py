@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import shutil
@@ -47,7 +46,14 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from photocritic.training.culling.generators import SHIFTED_DEFECTS, SHIFTED_GEOMETRY, save_frame  # noqa: E402
+from photocritic.training.culling.generators import load_source as _load  # noqa: E402
+from photocritic.training.culling.generators import shifted_defect as apply_defect  # noqa: E402
+from photocritic.training.culling.generators import shifted_geometry as apply_geometry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = Path(os.environ.get("PHOTOCRITIC_SHARED_DATA", ROOT.parent / "shared" / "data")) / "photos"
@@ -57,8 +63,8 @@ KNOWN_DUPLICATES = {"Issue 600 (1).jpg": "Issue 600", "Issue 600 (2).jpg": "Issu
 #: Photos smaller than this (test files: a 1x1 pixel, a 100x100 flat patch) are left out of the mix.
 MIN_SIDE = 256
 
-GEOMETRY = ("shift", "crop", "rotate", "none")
-DEFECTS = ("blur", "motion", "dark", "bright", "noise")
+GEOMETRY = SHIFTED_GEOMETRY
+DEFECTS = SHIFTED_DEFECTS
 FACE_DEFECTS = ("blur", "motion", "blown", "dark", "noise")
 SHARED_FACES = SHARED_PHOTOS.parent / "faces"
 
@@ -99,88 +105,6 @@ class Burst:
     source: str
     frames: list[Frame] = field(default_factory=list)
     with_exif: bool = True
-
-
-def _load(path: Path, long_side: int) -> Image.Image:
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        if max(image.size) > long_side:
-            image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
-        return image.copy()
-
-
-def apply_geometry(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
-    """A burst's frames all leave the camera at one size, so a changed frame is resized back."""
-    changed = _geometry(image, kind, rng)
-    return changed if changed.size == image.size else changed.resize(image.size, Image.Resampling.LANCZOS)
-
-
-def _geometry(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
-    w, h = image.size
-    if kind == "shift":  # the photographer moved a little: a 94% window at another place
-        cw, ch = int(w * 0.94), int(h * 0.94)
-        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
-        return image.crop((x, y, x + cw, y + ch))
-    if kind == "crop":  # zoomed in a little: an 80-90% window
-        f = rng.uniform(0.80, 0.90)
-        cw, ch = int(w * f), int(h * f)
-        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
-        return image.crop((x, y, x + cw, y + ch))
-    if kind == "rotate":  # a tilted horizon: 2-5 degrees, cropped to hide the corners
-        angle = rng.choice([-1, 1]) * rng.uniform(2, 5)
-        rotated = image.rotate(angle, resample=Image.Resampling.BICUBIC)
-        margin = math.sin(math.radians(abs(angle))) * 1.1
-        dx, dy = int(h * margin), int(w * margin)
-        return rotated.crop((dx, dy, w - dx, h - dy))
-    return image.copy()
-
-
-def apply_defect(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
-    long_side = max(image.size)
-    if kind == "blur":  # missed focus: Gaussian, 0.4-0.8% of the long side
-        return image.filter(ImageFilter.GaussianBlur(long_side * rng.uniform(0.004, 0.008)))
-    if kind == "motion":  # camera shake: a horizontal or vertical box blur, 1-2% of the long side
-        length = max(3, int(long_side * rng.uniform(0.01, 0.02)) | 1)
-        kernel = np.zeros((length, length), np.float32)
-        if rng.random() < 0.5:
-            kernel[length // 2, :] = 1.0 / length
-        else:
-            kernel[:, length // 2] = 1.0 / length
-        from scipy import ndimage
-
-        pixels = np.asarray(image, dtype=np.float32)
-        out = np.stack([ndimage.convolve(pixels[..., c], kernel, mode="reflect") for c in range(3)], axis=-1)
-        return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
-    if kind in ("dark", "bright"):  # 1-2 stops in linear light
-        stops = rng.uniform(1.0, 2.0) * (-1 if kind == "dark" else 1)
-        pixels = np.asarray(image, dtype=np.float32) / 255.0
-        linear = np.where(pixels <= 0.04045, pixels / 12.92, ((pixels + 0.055) / 1.055) ** 2.4) * (2.0**stops)
-        linear = np.clip(linear, 0, 1)
-        srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
-        return Image.fromarray((srgb * 255 + 0.5).astype(np.uint8))
-    if kind == "blown":  # a flash or a wrong setting: brightened 1.6-2.2x in sRGB, skin clipped to white
-        pixels = np.asarray(image, dtype=np.float32) * rng.uniform(1.6, 2.2)
-        return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-    if kind == "noise":  # high ISO: Gaussian noise, sigma 10-18 levels
-        pixels = np.asarray(image, dtype=np.float32)
-        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(10, 18), pixels.shape)
-        return Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
-    raise ValueError(kind)
-
-
-def save_frame(image: Image.Image, path: Path, taken_at: datetime | None, camera: tuple[str, str] | None) -> None:
-    """JPEG, with EXIF DateTimeOriginal + SubSecTimeOriginal + Make/Model when *taken_at* is given."""
-    if taken_at is None:
-        image.save(path, "JPEG", quality=92)
-        return
-    exif = Image.Exif()
-    make, model = camera or ("Synthetic", "Burst Cam")
-    exif[0x010F] = make
-    exif[0x0110] = model
-    ifd = exif.get_ifd(0x8769)
-    ifd[0x9003] = taken_at.strftime("%Y:%m:%d %H:%M:%S")
-    ifd[0x9291] = f"{taken_at.microsecond // 1000:03d}"
-    image.save(path, "JPEG", quality=92, exif=exif)
 
 
 def make_bursts(

@@ -268,6 +268,10 @@ def shifted_geometry(image: Image.Image, kind: str, rng: random.Random) -> Image
     return changed if changed.size == image.size else changed.resize(image.size, Image.Resampling.LANCZOS)
 
 
+def _truncated(pixels: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))  # as the first generator always did
+
+
 def shifted_defect(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
     long_side = max(image.size)
     if kind == "blur":  # missed focus: Gaussian, 0.4-0.8% of the long side
@@ -279,14 +283,14 @@ def shifted_defect(image: Image.Image, kind: str, rng: random.Random) -> Image.I
             kernel[length // 2, :] = 1.0
         else:
             kernel[:, length // 2] = 1.0
-        return _image(_convolve(np.asarray(image, dtype=np.float32), kernel))
+        return _truncated(_convolve(np.asarray(image, dtype=np.float32), kernel))
     if kind in ("dark", "bright"):  # 1-2 stops in linear light
         return expose(image, rng.uniform(1.0, 2.0) * (-1 if kind == "dark" else 1))
     if kind == "blown":  # a flash or a wrong setting: brightened 1.6-2.2x in sRGB, skin clipped to white
-        return _image(np.asarray(image, dtype=np.float32) * rng.uniform(1.6, 2.2))
+        return _truncated(np.asarray(image, dtype=np.float32) * rng.uniform(1.6, 2.2))
     if kind == "noise":  # high ISO: Gaussian noise, sigma 10-18 levels
         pixels = np.asarray(image, dtype=np.float32)
-        return _image(pixels + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(10, 18), pixels.shape))
+        return _truncated(pixels + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(10, 18), pixels.shape))
     raise ValueError(kind)
 
 
