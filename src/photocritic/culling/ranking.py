@@ -134,7 +134,7 @@ def group_features(members: Sequence[Candidate], tolerance: float = 0.7) -> dict
     grain does not raise) below the sharpest frame; ``face_detail``: the same for the sharpest face, when
     every frame has one (a noisy frame's credited no more than the median); ``grain``: stops of grain above
     the quietest frame that is not soft (half a decade of detail or less below the sharpest); ``tilt``: degrees further from
-    level than the most level frame (when every frame has lines to judge by); ``exposure``: stops of the
+    level than the most level frame (when every frame's lean is known, :mod:`photocritic.culling.level`); ``exposure``: stops of the
     subject beyond *tolerance* from a normal exposure, beyond the best frame's; ``exposure_outlier``: stops
     from the group's median exposure beyond 0.3; ``clipping``: share of the frame newly clipped (against the
     median); ``subject_clipping``: share of the subject newly clipped; ``tones``: bits of tonal information
@@ -298,8 +298,8 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
             "eyes": cost["eyes"],
             "tones": cost["tones"],
             "subject_clipping": cost["subject_clipping"],
+            "tilt": cost["tilt"],
         }
-        penalties["tilt"] = cost["tilt"]
         quality = -sum(cost.values())
         # what the reasons call sharper, softer and noisier: grain-free detail, and grain well above the quietest
         if all(m.detail is not None for m in members):
@@ -364,7 +364,7 @@ def rank_group(members: Sequence[Candidate], weights: RankWeights | None = None,
         if noisy[i] and not noisy[pick]:
             found.append((penalties["noise"][i], "noisier than the others"))
         if leaning is not None and leaning[i] - leaning[pick] >= 1.5:
-            found.append((penalties.get("tilt", np.zeros(n))[i], f"tilted ({abs(members[i].tilt):.0f}°)"))
+            found.append((penalties["tilt"][i] if "tilt" in penalties else 0.0, f"tilted ({abs(members[i].tilt):.0f}°)"))
         if eyes_gap[i] > eyes_gap[pick]:
             found.append((penalties["eyes"][i] + 10, "eyes closed"))  # people look for this first
         if scores[pick] - scores[i] >= 0.3:
