@@ -36,6 +36,28 @@ def _band_floors(values: np.ndarray, level: np.ndarray, usable: np.ndarray, shar
     return floors
 
 
+def _box_mean(plane: np.ndarray, size: int) -> np.ndarray:
+    """The mean of each *size* x *size* neighbourhood (borders mirrored), from summed-area tables."""
+    r = size // 2
+    table = np.pad(np.pad(plane.astype(np.float64), r, mode="symmetric").cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = table[size:, size:] - table[:-size, size:] - table[size:, :-size] + table[:-size, :-size]
+    return (sums / (size * size)).astype(plane.dtype)
+
+
+def _sobel(plane: np.ndarray, axis: int) -> np.ndarray:
+    """The Sobel derivative along *axis* (1: horizontal), borders mirrored."""
+    padded = np.pad(plane, 1, mode="symmetric")
+    if axis == 1:
+        step = padded[:, 2:] - padded[:, :-2]
+        return step[:-2] + 2 * step[1:-1] + step[2:]
+    step = padded[2:] - padded[:-2]
+    return step[:, :-2] + 2 * step[:, 1:-1] + step[:, 2:]
+
+
+#: a Gaussian of sigma 2 over 17 taps, for the tilt's votes
+_GAUSS_2 = np.exp(-0.5 * (np.arange(-8, 9) / 2.0) ** 2) / np.exp(-0.5 * (np.arange(-8, 9) / 2.0) ** 2).sum()
+
+
 def _prepared(pixels: np.ndarray, luma: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Luminance scaled to mean 128 (exposure-free), its blocks' mean level, and which blocks are free
     of clipping: at most 2% of their pixels at white (253 or more) or black (2 or less; a dark frame's
@@ -59,12 +81,10 @@ def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
     0.6-0.9 of its spread), within about 20% elsewhere (``tests/culling/test_grain.py``).
     *luma*: the frame's luminance (float32) if already computed.
     """
-    from scipy import ndimage
-
     if min(pixels.shape[:2]) < 2 * BLOCK:
         return 0.0
     luma, _, unclipped = _prepared(pixels, luma)
-    residue = luma - ndimage.uniform_filter(luma, 5)
+    residue = luma - _box_mean(luma, 5)
     spread = _blocks(residue, BLOCK).std(axis=(1, 3))
     usable = spread[unclipped] if unclipped.sum() >= 3 else spread.ravel()
     # a 5x5 box mean keeps 1/25 of white grain's variance (the residue keeps 0.96 of it), and the 10th
@@ -137,15 +157,13 @@ def tilt(pixels: np.ndarray, luma: np.ndarray | None = None, span: float = 8.0) 
     from the nearest axis (within *span* degrees); a tilted camera turns every such edge by the same
     angle, so the votes peak at the tilt. Only a clear peak (1.5x the mean vote or more) is an answer.
     """
-    from scipy import ndimage
-
     luma = _luma(pixels) if luma is None else luma
     if min(luma.shape) < 64:
         return None
     if min(luma.shape) >= 512:  # lines are as straight at half the size, for a quarter of the work
         h, w = (luma.shape[0] // 2) * 2, (luma.shape[1] // 2) * 2
         luma = luma[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    gx, gy = ndimage.sobel(luma, 1), ndimage.sobel(luma, 0)
+    gx, gy = _sobel(luma, 1), _sobel(luma, 0)
     strength = np.hypot(gx, gy)
     strong = strength > np.percentile(strength, 95)
     deviation = (np.degrees(np.arctan2(gy[strong], gx[strong])) + 45.0) % 90.0 - 45.0
@@ -153,7 +171,7 @@ def tilt(pixels: np.ndarray, luma: np.ndarray | None = None, span: float = 8.0) 
     if near.sum() < 100:
         return None
     votes, edges = np.histogram(deviation[near], bins=int(8 * span), range=(-span, span), weights=strength[strong][near])
-    votes = ndimage.gaussian_filter1d(votes.astype(np.float64), 2)
+    votes = np.convolve(np.pad(votes.astype(np.float64), 8, mode="symmetric"), _GAUSS_2, mode="valid")
     peak = int(np.argmax(votes))
     if votes[peak] < 1.5 * max(float(votes.mean()), 1e-9):
         return None
