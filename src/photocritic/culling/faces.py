@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photocritic.culling.frames import cell_stats, clip_maps, detail, directional_sharpness, noise_sigma, region_exposure, salient_cells, smooth_rgb, tilt, tonal_entropy
+from photocritic.culling.frames import BLOCK, cell_stats, clip_maps, detail, directional_sharpness, noise_sigma, prepared, region_exposure, salient_cells, smooth_rgb, tilt, tonal_entropy
 
 #: Long side of the image faces are searched in (the working image for the model is too small).
 FACE_LONG_SIDE = 1024
@@ -467,8 +467,9 @@ def inspect_pixels(pixels: np.ndarray, find_faces: bool = True, threads: int = 1
     white, black, luma = clip_maps(pixels, smooth)
     cells = cell_stats(white, black, luma)
     blown, crushed, level = subject_exposure(pixels, faces) if faces.faces else region_exposure(cells, salient_cells(np.array(cells["energy"])))
-    return FrameReport(faces, noise_sigma(pixels, luma), directional_sharpness(pixels, luma=luma), blown, crushed, level, cells, tonal_entropy(pixels, luma=luma),
-                       detail(pixels, luma=luma), tilt(pixels, luma))
+    ready = prepared(pixels, luma) if min(pixels.shape[:2]) >= 2 * BLOCK else None  # grain and detail read the same blocks
+    return FrameReport(faces, noise_sigma(pixels, luma, ready), directional_sharpness(pixels, luma=luma), blown, crushed, level, cells,
+                       tonal_entropy(pixels, luma=luma), detail(pixels, luma=luma, ready=ready), tilt(pixels, luma))
 
 
 #: A face at least this share of the short side makes a photo a portrait for grouping (:func:`portrait_faces`).

@@ -58,11 +58,12 @@ def _sobel(plane: np.ndarray, axis: int) -> np.ndarray:
 _GAUSS_2 = np.exp(-0.5 * (np.arange(-8, 9) / 2.0) ** 2) / np.exp(-0.5 * (np.arange(-8, 9) / 2.0) ** 2).sum()
 
 
-def _prepared(pixels: np.ndarray, luma: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prepared(pixels: np.ndarray, luma: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Luminance scaled to mean 128 (exposure-free), its blocks' mean level, and which blocks are free
     of clipping: at most 2% of their pixels at white (253 or more) or black (2 or less; a dark frame's
     shadows at 3-5 levels still carry grain), since clipping flattens grain: a blown sky would measure
-    as the quietest part."""
+    as the quietest part. What :func:`noise_sigma` and :func:`detail` both read: compute it once and pass
+    it to both."""
     luma = _luma(pixels) if luma is None else luma
     blocks = _blocks(luma, BLOCK)
     unclipped = ((blocks >= 253.0).mean(axis=(1, 3)) <= 0.02) & ((blocks <= 2.0).mean(axis=(1, 3)) <= 0.02)
@@ -70,7 +71,7 @@ def _prepared(pixels: np.ndarray, luma: np.ndarray | None) -> tuple[np.ndarray, 
     return luma * scale, blocks.mean(axis=(1, 3)) * scale, unclipped
 
 
-def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
+def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None, ready: tuple | None = None) -> float:
     """Grain in 8-bit levels of the luminance (of the frame scaled to mean 128, so exposure-free).
 
     What is left after a 5x5 box blur is fine detail and grain; in the flattest blocks
@@ -79,11 +80,11 @@ def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
     noise better, but on a frame of text or foliage every bright band is texture). It holds for per-channel Gaussian noise, luminance plus chroma noise, shot noise,
     noise under a JPEG and demosaiced noise (whose grain spans two or three pixels and is measured at
     0.6-0.9 of its spread), within about 20% elsewhere (``tests/culling/test_grain.py``).
-    *luma*: the frame's luminance (float32) if already computed.
+    *luma*: the frame's luminance (float32) if already computed; *ready*: :func:`prepared` of the frame.
     """
     if min(pixels.shape[:2]) < 2 * BLOCK:
         return 0.0
-    luma, _, unclipped = _prepared(pixels, luma)
+    luma, _, unclipped = ready or prepared(pixels, luma)
     residue = luma - _box_mean(luma, 5)
     spread = _blocks(residue, BLOCK).std(axis=(1, 3))
     usable = spread[unclipped] if unclipped.sum() >= 3 else spread.ravel()
@@ -92,7 +93,7 @@ def noise_sigma(pixels: np.ndarray, luma: np.ndarray | None = None) -> float:
     return float(np.percentile(usable, 10) / (0.98 * 0.96))
 
 
-def detail(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None) -> float:
+def detail(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None, ready: tuple | None = None) -> float:
     """Sharpness that grain does not raise: log10 of the weaker of the horizontal and vertical gradient
     energies in the sharpest cell of a *cells* x *cells* grid, less what grain gives.
 
@@ -100,11 +101,12 @@ def detail(pixels: np.ndarray, cells: int = 4, luma: np.ndarray | None = None) -
     band: shot noise grows with the signal) is taken away before the cells are compared: that is what
     the grain adds everywhere, whatever its kind, so a noisy copy of a frame measures about as sharp as
     the frame (within 0.1 decade on a detailed frame), while blur lowers the measure by a decade or more.
-    As with :func:`directional_sharpness`, the weaker direction catches camera shake.
+    As with :func:`directional_sharpness`, the weaker direction catches camera shake. *luma* and
+    *ready* as for :func:`noise_sigma`.
     """
     if min(pixels.shape[:2]) < 2 * BLOCK:
         return directional_sharpness(pixels, cells, luma)
-    luma, level, unclipped = _prepared(pixels, luma)
+    luma, level, unclipped = ready or prepared(pixels, luma)
     gx = _blocks(np.diff(luma, axis=1)[:-1, :] ** 2, BLOCK).mean(axis=(1, 3))
     gy = _blocks(np.diff(luma, axis=0)[:, :-1] ** 2, BLOCK).mean(axis=(1, 3))
     rows, cols = min(gx.shape[0], level.shape[0]), min(gx.shape[1], level.shape[1])
@@ -278,4 +280,4 @@ def region_exposure(cells: dict[str, list[float]], chosen: list[int]) -> tuple[f
     return pick("white"), pick("black"), pick("level")
 
 
-__all__ = ["cell_stats", "clip_maps", "detail", "directional_sharpness", "noise_sigma", "region_exposure", "salient_cells", "smooth_rgb", "tilt", "tonal_entropy"]
+__all__ = ["cell_stats", "clip_maps", "detail", "directional_sharpness", "noise_sigma", "prepared", "region_exposure", "salient_cells", "smooth_rgb", "tilt", "tonal_entropy"]

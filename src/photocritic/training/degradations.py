@@ -38,11 +38,13 @@ def seed_for(*parts: object) -> int:
     return zlib.crc32("|".join(str(p) for p in parts).encode("utf-8"))
 
 
-def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """sRGB values in 0-1 to linear light."""
     return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
 
 
-def _linear_to_srgb(x: np.ndarray) -> np.ndarray:
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    """Linear light to sRGB values in 0-1 (clipped to the range first)."""
     x = np.clip(x, 0.0, 1.0)
     return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
 
@@ -98,8 +100,8 @@ def motion_blur(pixels: np.ndarray, length: float, rng: np.random.Generator) -> 
 
 
 def exposure(pixels: np.ndarray, stops: float, rng: np.random.Generator | None = None) -> np.ndarray:
-    linear = _srgb_to_linear(pixels.astype(np.float64) / 255.0) * (2.0**stops)
-    return _to_uint8(_linear_to_srgb(linear) * 255.0)
+    linear = srgb_to_linear(pixels.astype(np.float64) / 255.0) * (2.0**stops)
+    return _to_uint8(linear_to_srgb(linear) * 255.0)
 
 
 def low_contrast(pixels: np.ndarray, kept: float, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -126,8 +128,8 @@ def white_balance(pixels: np.ndarray, stops: float, rng: np.random.Generator) ->
     cast = list(_CASTS)[int(rng.integers(len(_CASTS)))]
     gains = 2.0 ** (np.asarray(_CASTS[cast]) * stops / 2.0)
     gains = gains / np.exp(np.log(gains).mean())  # keep overall brightness
-    linear = _srgb_to_linear(pixels.astype(np.float64) / 255.0) * gains
-    return _to_uint8(_linear_to_srgb(linear) * 255.0)
+    linear = srgb_to_linear(pixels.astype(np.float64) / 255.0) * gains
+    return _to_uint8(linear_to_srgb(linear) * 255.0)
 
 
 def tilt(pixels: np.ndarray, degrees: float, rng: np.random.Generator) -> np.ndarray:

@@ -30,19 +30,21 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 from scipy import ndimage
 
+from photocritic.training.degradations import linear_to_srgb, srgb_to_linear
+
 Frames = list[tuple[Image.Image, str | None]]
 
 
 # --- colour helpers -----------------------------------------------------------------------------------
 
 def to_linear(pixels: np.ndarray) -> np.ndarray:
-    x = pixels.astype(np.float32) / 255.0
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    """0-255 sRGB to linear light (0-1)."""
+    return srgb_to_linear(pixels.astype(np.float32) / 255.0)
 
 
 def to_srgb(linear: np.ndarray) -> np.ndarray:
-    x = np.clip(linear, 0.0, 1.0)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055) * 255.0
+    """Linear light to 0-255 sRGB (floats; clipped to the range)."""
+    return linear_to_srgb(linear) * 255.0
 
 
 def _image(pixels: np.ndarray) -> Image.Image:
